@@ -1,0 +1,3 @@
+from .hooks import C2AMPolarityHook
+
+__all__ = ['C2AMPolarityHook']

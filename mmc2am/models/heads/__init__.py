@@ -1,0 +1,3 @@
+from .c2am_head import C2AMHead
+
+__all__ = ['C2AMHead']

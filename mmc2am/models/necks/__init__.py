@@ -1,0 +1,3 @@
+from .concat_stages import ConcatStages
+
+__all__ = ['ConcatStages']

@@ -1,0 +1,213 @@
+"""C²AM: contrastive learning of class-agnostic activation maps."""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from torch import Tensor
+
+
+@MODELS.register_module()
+class C2AM(BaseModel):
+    """Class-agnostic activation maps learned by foreground-background
+    contrast, with no labels.
+
+    Call flow::
+
+        inputs --backbone--> stages --neck--> Z [N, C, h, w]
+          --head--> logits [N, 1, h, w], P = sigmoid(logits), fg, bg [N, C]
+        loss:    C2AMLoss(fg, bg) -> loss_pos_bg, loss_neg, loss_pos_fg
+        predict: polarity * logits --resize to input, un-pad, un-flip,
+                 resize to ori_shape--> sigmoid -> seg_logits (map in [0, 1]),
+                 map > threshold -> pred_sem_seg
+        tensor:  polarity * logits [N, 1, h, w]
+
+    Polarity: the loss does not say which side is the object, so the model
+    keeps a ``polarity`` buffer (+1 or -1, saved with every checkpoint) that
+    :class:`C2AMPolarityHook` sets once during training; until then maps are
+    used as they are. Every consumer of maps goes through
+    :meth:`apply_polarity`.
+
+    Args:
+        backbone (dict): Any mmseg or mmdet backbone config (use
+            ``type='mmdet.X'`` for mmdet's under the mmseg scope).
+        head (dict): Config of :class:`C2AMHead`.
+        loss (dict): Config of :class:`C2AMLoss`.
+            Defaults to ``dict(type='C2AMLoss')``.
+        neck (dict, optional): Neck turning the backbone outputs into one
+            map, e.g. :class:`ConcatStages`. Defaults to None (the last
+            backbone output is used).
+        data_preprocessor (dict, optional): E.g. ``SegDataPreProcessor``.
+            Defaults to None.
+        train_cfg (dict, optional): Unused; kept for config symmetry.
+        test_cfg (dict, optional): ``threshold`` of ``pred_sem_seg``
+            (default 0.5) and ``align_corners`` of the resize (default
+            False).
+        init_cfg (dict | list[dict], optional): Initialization config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 head: ConfigType,
+                 loss: ConfigType = dict(type='C2AMLoss'),
+                 neck: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = _build(backbone, 'backbone')
+        self.neck = _build(neck, 'neck') if neck is not None else None
+        self.head = _build(head, 'head')
+        self.loss_module = _build(loss, 'loss')
+        self.train_cfg = dict(train_cfg or {})
+        self.test_cfg = dict(threshold=0.5, align_corners=False)
+        self.test_cfg.update(test_cfg or {})
+        self.register_buffer('polarity', torch.tensor(1.0))
+        self.register_buffer('polarity_decided', torch.tensor(False))
+        # Detached maps of the last training batch, read by the polarity hook.
+        self.last_train_maps: Optional[Tensor] = None
+
+    @property
+    def flipped(self) -> bool:
+        """Whether the saved polarity inverts the raw maps."""
+        return bool(self.polarity < 0)
+
+    def set_polarity(self, flip: bool) -> None:
+        """Fix the polarity: ``flip=True`` makes every map ``1 - P``."""
+        self.polarity.fill_(-1.0 if flip else 1.0)
+        self.polarity_decided.fill_(True)
+
+    def apply_polarity(self, logits: Tensor) -> Tensor:
+        """Flip pre-sigmoid maps as a sign: ``sigmoid(-x) = 1 - sigmoid(x)``.
+
+        Args:
+            logits (Tensor[N, 1, h, w]): Raw pre-sigmoid maps.
+
+        Returns:
+            Tensor[N, 1, h, w]: Maps whose sigmoid is the object map.
+        """
+        return logits * self.polarity.to(logits.dtype)
+
+    def extract_feat(self, inputs: Tensor) -> Tensor:
+        """Backbone and neck.
+
+        Args:
+            inputs (Tensor[N, 3, H, W]): Normalised images.
+
+        Returns:
+            Tensor[N, C, h, w]: The feature map ``Z``.
+        """
+        feats = self.backbone(inputs)
+        if self.neck is not None:
+            feats = self.neck(feats)
+        if isinstance(feats, (list, tuple)):
+            feats = feats[-1]
+        return feats
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[SampleList] = None,
+                mode: str = 'tensor') -> Union[Dict[str, Tensor], SampleList,
+                                               Tensor]:
+        """Dispatch to ``loss``, ``predict`` or the raw ``tensor`` output.
+
+        Args:
+            inputs (Tensor[N, 3, H, W]): Normalised images.
+            data_samples (list[SegDataSample], optional): Their metainfo.
+            mode (str): 'loss', 'predict' or 'tensor'. Defaults to 'tensor'.
+        """
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.apply_polarity(
+                self.head(self.extract_feat(inputs))['logits'])
+        raise ValueError(f'C2AM.forward got mode="{mode}"; use "loss", '
+                         '"predict" or "tensor".')
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: Optional[SampleList] = None) -> Dict[str, Tensor]:
+        """Contrastive loss of a batch (labels, if any, are not used).
+
+        Returns:
+            dict[str, Tensor]: ``loss_pos_bg``, ``loss_neg``, ``loss_pos_fg``.
+        """
+        if inputs.shape[0] < 2:
+            raise ValueError(
+                'C2AM training needs at least 2 images per batch: the loss '
+                'contrasts images against each other and a batch of one has '
+                'no cross-image pairs (BatchNorm cannot train on it either). '
+                'Raise train_dataloader.batch_size (the reference uses >= 32) '
+                'and set drop_last=True.')
+        out = self.head(self.extract_feat(inputs))
+        self.last_train_maps = out['map'].detach()
+        return self.loss_module(out['fg'], out['bg'])
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[SampleList] = None) -> SampleList:
+        """Object maps resized to each image's original shape.
+
+        Returns:
+            list[SegDataSample]: ``seg_logits`` holds the map
+            (Tensor[1, H, W] in ``[0, 1]``, polarity applied) and
+            ``pred_sem_seg`` the mask ``map > test_cfg.threshold``.
+        """
+        logits = self.forward(inputs, mode='tensor')
+        logits = F.interpolate(
+            logits,
+            size=inputs.shape[2:],
+            mode='bilinear',
+            align_corners=self.test_cfg['align_corners'])
+        if data_samples is None:
+            data_samples = [SegDataSample() for _ in range(len(inputs))]
+        return [
+            self._to_sample(logit, sample)
+            for logit, sample in zip(logits, data_samples)
+        ]
+
+    def _to_sample(self, logit: Tensor,
+                   sample: SegDataSample) -> SegDataSample:
+        """Undo padding and flip, resize to ``ori_shape``, threshold."""
+        meta = sample.metainfo
+        if 'ori_shape' in meta:
+            pad = meta.get('img_padding_size', meta.get('padding_size'))
+            left, right, top, bottom = pad or (0, 0, 0, 0)
+            h, w = logit.shape[-2:]
+            logit = logit[:, top:h - bottom, left:w - right]
+            if meta.get('flip', False):
+                dim = 2 if meta.get('flip_direction') == 'horizontal' else 1
+                logit = logit.flip(dims=(dim, ))
+            logit = F.interpolate(
+                logit[None],
+                size=meta['ori_shape'][:2],
+                mode='bilinear',
+                align_corners=self.test_cfg['align_corners'])[0]
+        prob = logit.sigmoid()
+        sample.set_data(
+            dict(
+                seg_logits=PixelData(data=prob),
+                pred_sem_seg=PixelData(
+                    data=(prob > self.test_cfg['threshold']).long())))
+        return sample
+
+
+def _build(cfg: ConfigType, key: str) -> torch.nn.Module:
+    """Build a sub-module, naming the config key when the type is unknown."""
+    try:
+        return MODELS.build(cfg)
+    except KeyError as err:
+        raise KeyError(
+            f'C2AM could not build its {key} from {dict(cfg)}: {err}. '
+            'Check the type name; mmdet components are written '
+            '"mmdet.Name" under default_scope="mmseg", and plugins need '
+            "custom_imports=dict(imports=['mmc2am']).") from err

@@ -1,0 +1,3 @@
+from .pretrained import PretrainedAnyPrefix
+
+__all__ = ['PretrainedAnyPrefix']

@@ -1,0 +1,1 @@
+"""Visualisation of maps and boxes."""
