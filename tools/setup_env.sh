@@ -49,6 +49,9 @@ else
   PY=$VENV/bin/python
 fi
 PIP=("$PY" -m pip --disable-pip-version-check)
+# pip warns about every package missing from local find-links folders of some
+# machines ("Location ... is ignored"); keep the log readable.
+quiet_pip() { "${PIP[@]}" "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; return "${PIPESTATUS[0]}"; }
 
 has() { "$PY" - "$@" <<'EOF' >/dev/null 2>&1
 import sys
@@ -68,10 +71,10 @@ if has torch; then
   log "torch present: $("$PY" -c 'import torch; print(torch.__version__)')"
 else
   log "installing $TORCH_REQ"
-  "${PIP[@]}" install -q "$TORCH_REQ"
+  quiet_pip install -q "$TORCH_REQ"
 fi
 # setuptools<81: mmcv's setup imports pkg_resources. ninja: parallel C++ compile.
-"${PIP[@]}" install -q 'setuptools<81' wheel ninja 'mmengine==0.10.7'
+quiet_pip install -q 'setuptools<81' wheel ninja 'mmengine==0.10.7'
 
 # 2. mmcv with compiled ops: keep a working one, else install the cached wheel, else build it.
 if has mmcv; then
@@ -90,7 +93,7 @@ else
     # ninja prints "[k/N] c++ ..." for each compiled unit: show those as progress.
     set +e
     "${PIP[@]}" wheel -v --no-deps --no-build-isolation -w "$tmp_dir" "mmcv==$MMCV_VERSION" 2>&1 \
-      | tee "$build_log" | grep --line-buffered -oE '^\[[0-9]+/[0-9]+\]' \
+      | tee "$build_log" | grep --line-buffered -oE '^\s*\[[0-9]+/[0-9]+\]' \
       | while read -r step; do log "mmcv compile $step"; done
     status=${PIPESTATUS[0]}
     set -e
@@ -105,17 +108,17 @@ else
     rm -rf "$tmp_dir"
   fi
   log "installing mmcv from $cached_dir"
-  "${PIP[@]}" install -q --no-deps "$cached_dir"/mmcv-$MMCV_VERSION-*.whl
+  quiet_pip install -q --no-deps "$cached_dir"/mmcv-$MMCV_VERSION-*.whl
 fi
 
 # 3. The rest of the stack and mmc2am itself (editable, so configs and tools see the repo).
 log "installing mmsegmentation, mmdet and mmc2am"
-"${PIP[@]}" install -q 'mmsegmentation==1.2.2' 'mmdet==3.3.0' ftfy regex
-"${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT"
+quiet_pip install -q 'mmsegmentation==1.2.2' 'mmdet==3.3.0' ftfy regex
+quiet_pip install -q --no-build-isolation --no-deps -e "$ROOT"
 # mmcv's own runtime requirements (it was installed with --no-deps).
-"${PIP[@]}" install -q 'addict' 'packaging' 'Pillow' 'pyyaml' 'yapf' 'opencv-python>=3'
+quiet_pip install -q 'addict' 'packaging' 'Pillow' 'pyyaml' 'yapf' 'opencv-python>=3'
 if [ "$WITH_TESTS" -eq 1 ]; then
-  "${PIP[@]}" install -q pytest
+  quiet_pip install -q pytest
 fi
 "$PY" -c 'import mmseg.models, mmdet.models, mmc2am; print("mmc2am", mmc2am.__version__, "ready")'
 log "done: use $PY"

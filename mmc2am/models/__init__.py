@@ -1,7 +1,11 @@
+from .classifiers import GAPClassifier
 from .heads import C2AMHead
 from .losses import C2AMLoss
 from .necks import ConcatStages
 from .segmentors import C2AM
 from .utils import PretrainedAnyPrefix
 
-__all__ = ['C2AM', 'C2AMHead', 'C2AMLoss', 'ConcatStages', 'PretrainedAnyPrefix']
+__all__ = [
+    'C2AM', 'C2AMHead', 'C2AMLoss', 'ConcatStages', 'GAPClassifier',
+    'PretrainedAnyPrefix'
+]

@@ -2,9 +2,10 @@
 from typing import Dict
 
 import torch.nn as nn
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
-from mmseg.utils import OptMultiConfig
+from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
 
 
@@ -22,6 +23,9 @@ class C2AMHead(BaseModule):
         in_channels (int): Channels ``C`` of the feature map ``Z``
             (3072 for ResNet-50 stages 3 + 4).
         kernel_size (int): Size of the map convolution. Defaults to 3.
+        norm_cfg (dict): Norm layer after the convolution. Defaults to
+            ``dict(type='BN', requires_grad=True)``; ``requires_grad=False``
+            reproduces the reference optimizer, which never updates it.
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None (PyTorch's default initialisation, as in the
             reference).
@@ -30,6 +34,7 @@ class C2AMHead(BaseModule):
     def __init__(self,
                  in_channels: int,
                  kernel_size: int = 3,
+                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
@@ -39,7 +44,7 @@ class C2AMHead(BaseModule):
             kernel_size,
             padding=kernel_size // 2,
             bias=False)
-        self.bn = nn.BatchNorm2d(1)
+        self.bn = build_norm_layer(norm_cfg, 1)[1]
 
     def forward(self, feats: Tensor) -> Dict[str, Tensor]:
         """Compute the map and the embeddings.

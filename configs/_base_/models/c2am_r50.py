@@ -1,0 +1,30 @@
+# C²AM with the reference encoder: ResNet-50, stage 4 dilated (output stride
+# 16), stages 3 and 4 concatenated (1024 + 2048 = 3072 channels).
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255)
+model = dict(
+    type='C2AM',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='ResNet',
+        depth=50,
+        num_stages=4,
+        strides=(1, 2, 2, 1),
+        dilations=(1, 1, 1, 2),
+        out_indices=(2, 3),
+        norm_cfg=norm_cfg,
+        norm_eval=False,
+        style='pytorch',
+        contract_dilation=False,
+        # A user's ImageNet / MoCo v2 / DetCo ResNet-50 file; any key prefix.
+        init_cfg=None),
+    neck=dict(type='ConcatStages', in_indices=(0, 1)),
+    head=dict(type='C2AMHead', in_channels=3072, norm_cfg=norm_cfg),
+    loss=dict(type='C2AMLoss', alpha=0.25),
+    test_cfg=dict(threshold=0.5))

@@ -1,0 +1,3 @@
+from .gap_classifier import GAPClassifier
+
+__all__ = ['GAPClassifier']
