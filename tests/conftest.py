@@ -17,7 +17,8 @@ def tiny_c2am_cfg(**overrides) -> dict:
             type='SegDataPreProcessor',
             mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True),
+            bgr_to_rgb=True,
+            size_divisor=1),
         backbone=dict(
             type='ResNet',
             depth=18,

@@ -41,8 +41,8 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main(argv=None) -> None:
-    Runner.from_cfg(build_config(parse_args(argv))).test()
+def main(argv=None) -> dict:
+    return Runner.from_cfg(build_config(parse_args(argv))).test()
 
 
 if __name__ == '__main__':

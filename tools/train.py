@@ -42,8 +42,8 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main(argv=None) -> None:
-    Runner.from_cfg(build_config(parse_args(argv))).train()
+def main(argv=None):
+    return Runner.from_cfg(build_config(parse_args(argv))).train()
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
+    size_divisor=1,  # training batches share their crop size: no padding
     pad_val=0,
     seg_pad_val=255)
 model = dict(
