@@ -1,1 +1,7 @@
 """Loading transforms."""
+from .loading import (LoadImageBGR8, UnreadableImageError, read_image_bgr8,
+                      to_bgr_uint8)
+
+__all__ = [
+    'LoadImageBGR8', 'UnreadableImageError', 'read_image_bgr8', 'to_bgr_uint8'
+]

@@ -1,0 +1,97 @@
+"""A data set of procedural scenes, generated on the fly from a seed."""
+from typing import List, Optional, Tuple, Union
+
+from mmengine.dataset import BaseDataset
+from mmseg.registry import DATASETS
+
+from .image_folder import OBJECT_METAINFO
+from .synthetic import SHAPE_FAMILIES, generate_scene
+
+
+@DATASETS.register_module()
+class SyntheticScenesDataset(BaseDataset):
+    """Procedural scenes with object masks and boxes; nothing to download.
+
+    Scene ``i`` is ``generate_scene((seed, i), img_size, **scene_cfg)``
+    (see :mod:`mmc2am.datasets.synthetic`), so it is the same in every
+    process and every run, and different seeds give disjoint splits (the
+    base config uses seed 0 for training, 1 for validation, 2 for test).
+    Scenes are generated when a sample is fetched (a few ms at 128 x 128)
+    and not stored.
+
+    Each sample enters the pipeline already loaded, so the pipeline needs
+    no loading transform:
+
+    - ``img`` (np.ndarray[H, W, 3], uint8, BGR like ``mmcv.imread``)
+    - ``gt_seg_map`` (np.ndarray[H, W], uint8): 1 on objects, 0 elsewhere;
+      ``seg_fields=['gt_seg_map']`` so mmseg transforms follow it
+    - ``gt_bboxes`` (np.ndarray[K, 4], float32): pixel-edge xyxy box of
+      each object, largest first; mmcv's ``Resize``, ``RandomFlip`` and
+      ``CenterCrop`` update them
+    - ``gt_bboxes_labels`` (np.ndarray[K], int64): each object's shape
+      family (index into ``dataset_meta['shape_families']``)
+    - ``gt_label`` (int): the shape family of the largest object, the
+      classification target of the initialisation stage
+    - ``img_path``: a virtual name, ``synthetic/seed{seed}/{i:05d}.png``
+      (no such file exists)
+    - ``ori_shape``, ``img_shape``: ``(H, W)``
+
+    ``PackSegInputs`` keeps the boxes and labels in each ``SegDataSample``
+    when they are in its ``meta_keys`` (as in
+    ``configs/_base_/datasets/synthetic_scenes.py``).
+
+    Args:
+        num_scenes (int): Number of scenes. Defaults to 1000.
+        seed (int): Split seed. Defaults to 0.
+        img_size (int | tuple[int, int]): Side, or ``(H, W)``.
+            Defaults to 128.
+        scene_cfg (dict, optional): Further :func:`generate_scene` arguments
+            (``main_size``, ``multi_prob``...). Defaults to None.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
+            (``pipeline``, ``test_mode``, ``indices``...).
+    """
+
+    METAINFO = dict(**OBJECT_METAINFO, shape_families=SHAPE_FAMILIES)
+
+    def __init__(self,
+                 num_scenes: int = 1000,
+                 seed: int = 0,
+                 img_size: Union[int, Tuple[int, int]] = 128,
+                 scene_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        if num_scenes < 1:
+            raise ValueError(
+                f'SyntheticScenesDataset(num_scenes={num_scenes}) must be '
+                '>= 1.')
+        self.num_scenes = num_scenes
+        self.seed = seed
+        if not isinstance(img_size, int):
+            img_size = tuple(img_size)
+        self.img_size = img_size
+        self.scene_cfg = dict(scene_cfg or {})
+        super().__init__(**kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """One ``dict(img_path, scene_index)`` per scene."""
+        return [
+            dict(
+                img_path=f'synthetic/seed{self.seed}/{index:05d}.png',
+                scene_index=index) for index in range(self.num_scenes)
+        ]
+
+    def get_data_info(self, idx: int) -> dict:
+        """The ``idx``-th sample with its scene generated (see above)."""
+        info = super().get_data_info(idx)
+        scene = generate_scene((self.seed, info['scene_index']), self.img_size,
+                               **self.scene_cfg)
+        shape = scene['img'].shape[:2]
+        info.update(
+            img=scene['img'],
+            gt_seg_map=scene['mask'],
+            gt_bboxes=scene['boxes'],
+            gt_bboxes_labels=scene['labels'],
+            gt_label=scene['label'],
+            ori_shape=shape,
+            img_shape=shape,
+            seg_fields=['gt_seg_map'])
+        return info
