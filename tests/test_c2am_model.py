@@ -111,7 +111,7 @@ def test_loss_mode_and_batch_of_one():
     losses = model(torch.rand(3, 3, 32, 32), mode='loss')
     assert set(losses) == {'loss_pos_bg', 'loss_neg', 'loss_pos_fg'}
     assert model.last_train_maps.shape == (3, 1, 2, 2)
-    with pytest.raises(ValueError, match='at least 2 images per batch'):
+    with pytest.raises(ValueError, match='at least 2 per batch'):
         model(torch.rand(1, 3, 32, 32), mode='loss')
     model.eval()
     (sample, ) = model(torch.rand(1, 3, 32, 32), mode='predict')

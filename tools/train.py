@@ -5,6 +5,7 @@ Example:
 """
 import argparse
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -22,7 +23,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision training')
+        help='mixed precision: float16 AMP with loss scaling on CUDA, '
+        'bfloat16 autocast elsewhere')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -32,12 +34,18 @@ def build_config(args: argparse.Namespace) -> Config:
     cfg = load_config(args)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper == 'OptimWrapper':
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                           'AutocastOptimWrapper'):
+            raise ValueError('--amp needs optim_wrapper.type OptimWrapper; '
+                             f'the config has {wrapper}.')
+        if wrapper == 'OptimWrapper' and torch.cuda.is_available():
+            # mmengine's AMP: float16 autocast with dynamic loss scaling.
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-        elif wrapper != 'AmpOptimWrapper':
-            raise ValueError('--amp needs optim_wrapper.type OptimWrapper or '
-                             f'AmpOptimWrapper; the config has {wrapper}.')
+        elif wrapper == 'OptimWrapper':
+            # No CUDA: bfloat16 autocast, which needs no loss scaling.
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     cfg.resume = args.resume
     return cfg
 

@@ -1,3 +1,4 @@
 from .hooks import C2AMPolarityHook
+from .optimizers import AutocastOptimWrapper
 
-__all__ = ['C2AMPolarityHook']
+__all__ = ['AutocastOptimWrapper', 'C2AMPolarityHook']

@@ -2,8 +2,10 @@
 from typing import Dict, Optional
 
 import torch
+import torch.distributed as torch_dist
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import get_rank, get_world_size, is_distributed
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -46,6 +48,32 @@ def rank_weights(sim: Tensor, alpha: float) -> Tensor:
     return torch.exp(-alpha * (ranks.to(sim.dtype) - 1))
 
 
+def gather_keep_local_grad(x: Tensor) -> Tensor:
+    """Concatenate ``x`` from every rank; only the local part has gradients.
+
+    Ranks may hold different batch sizes.
+
+    Args:
+        x (Tensor[n_r, C]): This rank's rows.
+
+    Returns:
+        Tensor[sum_r n_r, C]: All ranks' rows in rank order; the rows of
+        this rank are ``x`` itself (with its graph), the others constants.
+    """
+    world, rank = get_world_size(), get_rank()
+    sizes = torch.tensor([x.shape[0]], device=x.device)
+    all_sizes = [torch.zeros_like(sizes) for _ in range(world)]
+    torch_dist.all_gather(all_sizes, sizes)
+    all_sizes = [int(n) for n in all_sizes]
+    padded = x.new_zeros((max(all_sizes), ) + x.shape[1:])
+    padded[:x.shape[0]] = x.detach()
+    parts = [torch.empty_like(padded) for _ in range(world)]
+    torch_dist.all_gather(parts, padded)
+    parts = [part[:n] for part, n in zip(parts, all_sizes)]
+    parts[rank] = x
+    return torch.cat(parts)
+
+
 @MODELS.register_module()
 class C2AMLoss(nn.Module):
     """Foreground-background contrast over all pairs of images in a batch.
@@ -68,14 +96,30 @@ class C2AMLoss(nn.Module):
             Defaults to None (use ``alpha``).
         loss_weight (float): Factor applied to all three terms.
             Defaults to 1.0.
+        gather_across_ranks (bool, optional): Contrast the whole global batch
+            under distributed training: embeddings of all ranks are gathered
+            before the similarities (the reference instead contrasts each
+            device's slice alone). Defaults to None: on whenever
+            ``world_size > 1``.
+
+    Distributed scaling: with gathering, every rank computes the same loss
+    ``L`` over the global batch, and gradients reach only its own
+    embeddings, giving ``dL/dx_r`` for its rows ``x_r``. DDP then *averages*
+    parameter gradients over the ``W`` ranks, which would yield
+    ``(1/W) dL/dθ``. So the backward pass is scaled by ``W`` (the returned
+    values are unchanged, ``L``): embedding gradients are ``W dL/dx_r``, and
+    after DDP's averaging the parameter gradients equal those of one process
+    computing ``L`` over the whole batch.
     """
 
     def __init__(self,
                  alpha: float = 0.25,
                  alpha_fg: Optional[float] = None,
                  alpha_bg: Optional[float] = None,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 gather_across_ranks: Optional[bool] = None) -> None:
         super().__init__()
+        self.gather_across_ranks = gather_across_ranks
         self.alpha_fg = alpha if alpha_fg is None else alpha_fg
         self.alpha_bg = alpha if alpha_bg is None else alpha_bg
         self.loss_weight = loss_weight
@@ -96,6 +140,10 @@ class C2AMLoss(nn.Module):
                 'C2AMLoss expects foreground and background embeddings of '
                 f'the same shape [N, C]; got fg {tuple(fg.shape)} and bg '
                 f'{tuple(bg.shape)}.')
+        world = get_world_size() if is_distributed() else 1
+        gather = world > 1 and self.gather_across_ranks is not False
+        if gather:
+            fg, bg = gather_keep_local_grad(fg), gather_keep_local_grad(bg)
         if fg.shape[0] < 2:
             raise ValueError(
                 'C2AMLoss contrasts images against each other and needs at '
@@ -107,12 +155,22 @@ class C2AMLoss(nn.Module):
             loss_neg = -torch.log(1 - pairwise_cosine(fg, bg)).mean()
             loss_pos_fg = self._positive(fg, self.alpha_fg)
             loss_pos_bg = self._positive(bg, self.alpha_bg)
-        return dict(
-            loss_pos_bg=self.loss_weight * loss_pos_bg,
-            loss_neg=self.loss_weight * loss_neg,
-            loss_pos_fg=self.loss_weight * loss_pos_fg)
+        scale = world if gather else 1
+        return {
+            name: _scale_grad(self.loss_weight * value, scale)
+            for name, value in (('loss_pos_bg', loss_pos_bg),
+                                ('loss_neg', loss_neg), ('loss_pos_fg',
+                                                         loss_pos_fg))
+        }
 
     @staticmethod
     def _positive(emb: Tensor, alpha: float) -> Tensor:
         sim = pairwise_cosine(emb, emb)
         return (rank_weights(sim, alpha) * -torch.log(sim)).mean()
+
+
+def _scale_grad(value: Tensor, scale: float) -> Tensor:
+    """``value`` unchanged, its gradient multiplied by ``scale``."""
+    if scale == 1:
+        return value
+    return value * scale - value.detach() * (scale - 1)

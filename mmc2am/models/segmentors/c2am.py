@@ -136,18 +136,13 @@ class C2AM(BaseModel):
     def loss(self,
              inputs: Tensor,
              data_samples: Optional[SampleList] = None) -> Dict[str, Tensor]:
-        """Contrastive loss of a batch (labels, if any, are not used).
+        """Contrastive loss of a batch (labels, if any, are not used). A
+        batch needs at least 2 images (over all ranks when the loss gathers
+        them); :class:`C2AMLoss` says so otherwise.
 
         Returns:
             dict[str, Tensor]: ``loss_pos_bg``, ``loss_neg``, ``loss_pos_fg``.
         """
-        if inputs.shape[0] < 2:
-            raise ValueError(
-                'C2AM training needs at least 2 images per batch: the loss '
-                'contrasts images against each other and a batch of one has '
-                'no cross-image pairs (BatchNorm cannot train on it either). '
-                'Raise train_dataloader.batch_size (the reference uses >= 32) '
-                'and set drop_last=True.')
         out = self.head(self.extract_feat(inputs))
         self.last_train_maps = out['map'].detach()
         return self.loss_module(out['fg'], out['bg'])
