@@ -117,6 +117,15 @@ quiet_pip install -q 'mmsegmentation==1.2.2' 'mmdet==3.3.0' ftfy regex
 quiet_pip install -q --no-build-isolation --no-deps -e "$ROOT"
 # mmcv's own runtime requirements (it was installed with --no-deps).
 quiet_pip install -q 'addict' 'packaging' 'Pillow' 'pyyaml' 'yapf' 'opencv-python>=3'
+# Optional dense-CRF backend (pydensecrf's C++ lattice, source-only on the
+# registry; pip caches the built wheel). Without it the CRF uses mmc2am's NumPy
+# lattice, which gives the same results (tests/test_crf.py), a little slower.
+if ! "$PY" -c 'import pydensecrf.densecrf' >/dev/null 2>&1; then
+  log "building pydensecrf2 (about a minute the first time)"
+  quiet_pip install -q Cython
+  quiet_pip install -q --no-build-isolation 'pydensecrf2==1.1' \
+    || log "pydensecrf2 did not build: the dense CRF uses its NumPy backend"
+fi
 if [ "$WITH_TESTS" -eq 1 ]; then
   quiet_pip install -q pytest
 fi

@@ -1,0 +1,137 @@
+"""Write pseudo-label PNGs from class CAMs and background cues.
+
+Per image ``<name>``: the CAMs ``CAMS/<name>.npy`` (or ``.npz``; layouts in
+``mmc2am.functional.pseudo_labels.read_cams``) and the cue
+``CUES/<name>.png`` (foreground 255) give ``OUT/<name>.png``: uint8 class
+ids, 0 background, 255 ignored, the label layout mmseg's ``BaseSegDataset``
+reads (``seg_map_suffix='.png'``). ``--baseline-threshold`` replaces the
+cue by a constant background score (the baseline without cues).
+
+Existing outputs are kept (files are written atomically, so an existing one
+is complete): re-running resumes. Images that cannot be processed (missing
+or unreadable files, size mismatches, no foreground class) are listed at
+the end; the others are written. The exit status is non-zero only with
+``--strict`` and some image listed.
+
+Example:
+    python tools/refine_cam_labels.py --cams work_dirs/cams \
+        --cues work_dirs/cues --out work_dirs/pseudo_labels
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from typing import List, Optional, Sequence, Tuple
+
+from mmengine.utils import ProgressBar
+
+from mmc2am.functional.cues import read_cue
+from mmc2am.functional.pseudo_labels import (read_cams, refine_labels,
+                                             save_label_map, threshold_labels)
+
+CAM_SUFFIXES = ('.npy', '.npz')
+# Errors of one image's files; anything else is a bug and propagates.
+INPUT_ERRORS = (ValueError, OSError)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--cams', required=True, help='folder of CAM files')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--cues', help='folder of cue PNGs (foreground 255)')
+    source.add_argument(
+        '--baseline-threshold',
+        type=float,
+        help='constant background score instead of cues (the baseline)')
+    parser.add_argument('--out', required=True, help='output label folder')
+    parser.add_argument(
+        '--ignore-below',
+        type=float,
+        help='label 255 where the winning score is below this bound')
+    parser.add_argument(
+        '--list',
+        help='file with one image name per line (e.g. VOC ImageSets); '
+        'default: every CAM file in --cams')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='exit with status 1 if any image was listed as a problem')
+    return parser.parse_args(argv)
+
+
+def image_names(folder: str,
+                suffixes: Sequence[str],
+                list_file: Optional[str] = None) -> List[str]:
+    """Image names: the lines of ``list_file`` (first word of each), else
+    the sorted stems of the files in ``folder`` ending in ``suffixes``."""
+    if list_file:
+        with open(list_file) as f:
+            return [line.split()[0] for line in f if line.strip()]
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'folder {folder} does not exist.')
+    names = {
+        osp.splitext(f)[0]
+        for f in os.listdir(folder) if osp.splitext(f)[1] in suffixes
+    }
+    return sorted(names)
+
+
+def find_cam_file(cam_dir: str, name: str) -> str:
+    """``<cam_dir>/<name>.npy`` or ``.npz``, whichever exists."""
+    for suffix in CAM_SUFFIXES:
+        path = osp.join(cam_dir, name + suffix)
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'no CAM file {name}.npy or {name}.npz in '
+                            f'{cam_dir}.')
+
+
+def process(name: str, args: argparse.Namespace) -> None:
+    """Build and write the label of one image; raise on a bad input."""
+    cams, class_ids = read_cams(find_cam_file(args.cams, name))
+    if len(class_ids) == 0:
+        raise ValueError('no foreground class in the CAM file (empty keys); '
+                         'an all-background label was not written.')
+    if args.cues:
+        cue = read_cue(osp.join(args.cues, name + '.png'))
+        labels = refine_labels(cams, class_ids, cue, args.ignore_below)
+    else:
+        labels = threshold_labels(cams, class_ids, args.baseline_threshold,
+                                  args.ignore_below)
+    save_label_map(osp.join(args.out, name + '.png'), labels)
+
+
+def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
+    """Process every image; returns (written, kept, problems)."""
+    names = image_names(args.cams, CAM_SUFFIXES, args.list)
+    if not names:
+        print(f'no CAM files ({", ".join(CAM_SUFFIXES)}) in {args.cams}.')
+    written, kept, problems = 0, 0, []
+    progress = ProgressBar(len(names)) if names else None
+    for name in names:
+        if osp.isfile(osp.join(args.out, name + '.png')):
+            kept += 1
+        else:
+            try:
+                process(name, args)
+                written += 1
+            except INPUT_ERRORS as e:
+                problems.append(f'{name}: {e}')
+        progress.update()
+    return written, kept, problems
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    written, kept, problems = run(args)
+    print(f'\n{written} label maps written to {args.out}, {kept} already '
+          f'there, {len(problems)} images with problems.')
+    if problems:
+        print('Images not written:')
+        for line in problems:
+            print(f'  {line}')
+    return 1 if problems and args.strict else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
