@@ -28,6 +28,7 @@ from mmengine.utils import ProgressBar
 from mmc2am.functional.cues import read_cue
 from mmc2am.functional.pseudo_labels import (read_cams, refine_labels,
                                              save_label_map, threshold_labels)
+from mmc2am.utils.io import remove_stale_temp_files
 
 CAM_SUFFIXES = ('.npy', '.npz')
 # Errors of one image's files; anything else is a bug and propagates.
@@ -106,6 +107,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     names = image_names(args.cams, CAM_SUFFIXES, args.list)
     if not names:
         print(f'no CAM files ({", ".join(CAM_SUFFIXES)}) in {args.cams}.')
+    if osp.isdir(args.out):
+        remove_stale_temp_files(args.out)  # left by a killed run
     written, kept, problems = 0, 0, []
     progress = ProgressBar(len(names)) if names else None
     for name in names:

@@ -19,12 +19,13 @@ false-positive and false-negative rates ``FP / (TP + FP + FN)`` and
 predicted ``c`` whose truth is another class and ``FN`` pixels of class
 ``c`` predicted as another class.
 """
-import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 from PIL import Image
+
+from mmc2am.utils.io import atomic_output
 
 IGNORE_INDEX = 255
 # Arrays read from a CAM file, in order of preference.
@@ -286,8 +287,8 @@ def load_label_map(path: str) -> np.ndarray:
 def save_label_map(path: str, labels: np.ndarray) -> None:
     """Write a uint8 map as a single-channel PNG, atomically.
 
-    The PNG goes to a hidden temporary file in the same folder, then
-    replaces ``path``; an interrupted write leaves no partial ``path``.
+    Written through :func:`mmc2am.utils.io.atomic_output`: an interrupted
+    write leaves no partial ``path``.
 
     Args:
         path (str): Output ``.png`` file; its folder is created.
@@ -297,18 +298,8 @@ def save_label_map(path: str, labels: np.ndarray) -> None:
     if labels.ndim != 2 or labels.dtype != np.uint8:
         raise ValueError('labels must be a uint8 array [H, W]; got '
                          f'{labels.dtype} {labels.shape}.')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    # Not tempfile.mkstemp: its files are private (mode 0600).
-    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            Image.fromarray(labels).save(f, format='PNG')
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_output(path) as tmp, open(tmp, 'wb') as f:
+        Image.fromarray(labels).save(f, format='PNG')
 
 
 def _check_unit_range(values: np.ndarray, what: str) -> None:

@@ -1,0 +1,54 @@
+"""Atomic, resumable file output for tools that write many files."""
+import glob
+import os
+import os.path as osp
+from contextlib import contextmanager
+from typing import Iterator
+
+# Temporary files are hidden siblings: '.<name>.<pid>.tmp'.
+_TMP_PATTERN = '.*.tmp'
+
+
+@contextmanager
+def atomic_output(path: str) -> Iterator[str]:
+    """Yield a temporary path to write; it replaces ``path`` on success.
+
+    The temporary file is a hidden sibling of ``path`` (same file system,
+    so ``os.replace`` is atomic): a reader, or a re-run that skips existing
+    outputs, never sees a partial ``path``. On an exception the temporary
+    file is removed; after a hard kill it is left hidden and
+    :func:`remove_stale_temp_files` clears it on the next run.
+
+    Args:
+        path (str): The final file; its folder is created.
+
+    Yields:
+        str: Where to write.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    # Not tempfile.mkstemp: its files are private (mode 0600).
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def remove_stale_temp_files(folder: str) -> int:
+    """Delete temporary files that a killed run left in ``folder`` (and its
+    sub-folders).
+
+    Args:
+        folder (str): An output folder of a tool using :func:`atomic_output`.
+
+    Returns:
+        int: How many were removed.
+    """
+    stale = glob.glob(osp.join(folder, '**', _TMP_PATTERN), recursive=True)
+    for path in stale:
+        os.remove(path)
+    return len(stale)
