@@ -1,6 +1,8 @@
 # C²AM with the reference encoder: ResNet-50, stage 4 dilated (output stride
 # 16), stages 3 and 4 concatenated (1024 + 2048 = 3072 channels).
-norm_cfg = dict(type='BN', requires_grad=True)
+# The reference never updates BatchNorm affine parameters (see
+# schedules/poly_sgd.py); running statistics still update in training.
+norm_cfg = dict(type='BN', requires_grad=False)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -23,8 +25,12 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=False,
-        # A user's ImageNet / MoCo v2 / DetCo ResNet-50 file; any key prefix.
-        init_cfg=None),
+        # The user's ImageNet-supervised ResNet-50 (torchvision's
+        # resnet50-0676ba61.pth or resnet50-19c8e357.pth, any key prefix);
+        # recipes from MoCo v2 / DetCo point `checkpoint` at those files.
+        init_cfg=dict(
+            type='PretrainedAnyPrefix',
+            checkpoint='checkpoints/resnet50_imagenet.pth')),
     neck=dict(type='ConcatStages', in_indices=(0, 1)),
     head=dict(type='C2AMHead', in_channels=3072, norm_cfg=norm_cfg),
     loss=dict(type='C2AMLoss', alpha=0.25),
