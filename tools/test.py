@@ -25,10 +25,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and point it at the checkpoint."""
+    cfg = load_config(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'checkpoint file "{args.checkpoint}" does not exist')
-    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         hook = cfg.get('default_hooks', {}).get('visualization')

@@ -1,1 +1,4 @@
 """Metrics (registered into mmseg's METRICS)."""
+from .metrics import WSOLMetric
+
+__all__ = ['WSOLMetric']

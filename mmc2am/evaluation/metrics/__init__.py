@@ -1,1 +1,4 @@
 """Metric classes."""
+from .wsol_metric import WSOLMetric
+
+__all__ = ['WSOLMetric']

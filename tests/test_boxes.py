@@ -1,0 +1,190 @@
+"""Boxes from maps: the fast sweep equals the reference procedure exactly."""
+import cv2
+import numpy as np
+import pytest
+
+from mmc2am.functional.boxes import (box_iou, maps_to_box_sets, maps_to_boxes,
+                                     normalize_map, reference_boxes)
+
+GRID = np.arange(0, 1, 0.01)
+
+
+def blob_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Gaussian blobs on a coarse grid, bilinearly upsampled (model-like)."""
+    low_h, low_w = max(h // 8, 2), max(w // 8, 2)
+    yy, xx = np.mgrid[0:low_h, 0:low_w].astype(np.float32)
+    grid = rng.normal(0, 0.05, (low_h, low_w)).astype(np.float32)
+    for _ in range(3):
+        cy, cx = rng.uniform(0, low_h), rng.uniform(0, low_w)
+        s = rng.uniform(0.1, 0.3) * max(low_h, low_w)
+        grid += np.exp(-((yy - cy)**2 + (xx - cx)**2) / (2 * s * s))
+    return cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def border_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Rectangles of random heights, several glued to the image borders."""
+    m = rng.uniform(0, 0.1, (h, w)).astype(np.float32)
+    m[:max(h // 3, 1), :] += 0.5
+    m[:, -max(w // 4, 1):] += 0.7
+    m[-1, :max(w // 2, 1)] = 1.0
+    m[:, 0] += 0.3
+    return m
+
+
+MAKERS = {
+    'uniform':
+    lambda rng, h, w: rng.random((h, w)),
+    'binary':
+    lambda rng, h, w: (rng.random((h, w)) > 0.6).astype(float),
+    'blobs':
+    blob_map,
+    'noisy_blobs':
+    lambda rng, h, w: blob_map(rng, h, w) + rng.normal(0, 0.1, (h, w)),
+    'borders':
+    border_map,
+    'constant':
+    lambda rng, h, w: np.full((h, w), 0.7),
+    'zeros':
+    lambda rng, h, w: np.zeros((h, w), np.float32),
+}
+SIZES = [(1, 1), (2, 3), (3, 2), (1, 9), (7, 1), (5, 5), (17, 40), (48, 33),
+         (64, 64)]
+
+
+def assert_same(fast, maps, thresholds, multi):
+    """``fast`` equals reference_boxes on every map."""
+    for n, m in enumerate(maps):
+        ref = reference_boxes(m, thresholds, multi)
+        if multi:
+            assert len(fast[n]) == len(ref)
+            for t, (a, b) in enumerate(zip(fast[n], ref)):
+                assert np.array_equal(a, b), (n, t, a, b)
+        else:
+            assert fast[n].dtype == np.int64
+            np.testing.assert_array_equal(fast[n], ref)
+
+
+@pytest.mark.parametrize('kind', sorted(MAKERS))
+@pytest.mark.parametrize('multi', [False, True])
+def test_equals_reference(kind, multi):
+    rng = np.random.default_rng(sorted(MAKERS).index(kind))
+    for h, w in SIZES:
+        maps = [MAKERS[kind](rng, h, w) for _ in range(2)]
+        assert_same(maps_to_boxes(maps, GRID, multi), maps, GRID, multi)
+
+
+@pytest.mark.parametrize('multi', [False, True])
+def test_equals_reference_batch_and_odd_thresholds(multi):
+    rng = np.random.default_rng(7)
+    maps = np.stack([blob_map(rng, 96, 128) for _ in range(3)])
+    thresholds = [-0.5, 0.0, 0.2, 0.2, 0.05, 0.999, 1.0, 1.5]
+    fast = maps_to_boxes(maps, thresholds, multi)
+    assert_same(fast, maps, thresholds, multi)
+    threaded = maps_to_boxes(maps, thresholds, multi, num_threads=2)
+    assert_same(threaded, maps, thresholds, multi)
+    both = maps_to_box_sets(maps, thresholds, num_threads=2)
+    assert_same(both[int(multi)], maps, thresholds, multi)
+    # One map, its thresholds shared by three threads.
+    one = maps_to_boxes(maps[:1], GRID, multi, num_threads=3)
+    assert_same(one, maps[:1], GRID, multi)
+
+
+def test_rectangle_by_hand():
+    # One 3x4 rectangle (rows 1-3, columns 2-5) in an 8x10 map.
+    m = np.zeros((8, 10), np.float32)
+    m[1:4, 2:6] = 1.0
+    boxes = maps_to_boxes(m[None], [0.0, 0.5, 0.99, 1.0])[0]
+    # boundingRect (2, 1, 4, 3) -> [x, y, x + w, y + h]; tau = 1 keeps nothing.
+    np.testing.assert_array_equal(boxes, [[2, 1, 6, 4], [2, 1, 6, 4],
+                                          [2, 1, 6, 4], [0, 0, 0, 0]])
+    # Glued to the right and bottom borders: x + w, y + h clipped to W-1, H-1.
+    m = np.zeros((8, 10), np.float32)
+    m[5:, 6:] = 1.0
+    np.testing.assert_array_equal(
+        maps_to_boxes(m[None], [0.5])[0], [[6, 5, 9, 7]])
+
+
+def test_uint8_cut_is_strict():
+    # Normalised values 0, 0.5, 1 become 0, 127, 255. tau = 0.5 cuts at
+    # int(127.5) = 127, which drops the 127 pixel; tau = 0.49 cuts at 124.
+    m = np.array([[0.0, 0.5, 1.0]], np.float32)
+    np.testing.assert_array_equal(
+        maps_to_boxes(m[None], [0.49, 0.5])[0], [[1, 0, 2, 0], [2, 0, 2, 0]])
+
+
+def test_largest_and_all_contours():
+    m = np.zeros((20, 30), np.float32)
+    m[2:5, 3:6] = 1.0  # 3x3 square, contour area 4
+    m[10:18, 12:25] = 0.8  # 8x13 rectangle, contour area 84
+    largest = maps_to_boxes(m[None], [0.5])[0]
+    np.testing.assert_array_equal(largest, [[12, 10, 25, 18]])
+    every = maps_to_boxes(m[None], [0.5, 0.9], multi_contour=True)[0]
+    assert sorted(map(tuple, every[0])) == [(3, 2, 6, 5), (12, 10, 25, 18)]
+    np.testing.assert_array_equal(every[1], [[3, 2, 6, 5]])
+
+
+def test_constant_and_empty_results():
+    thresholds = [0.0, 0.3, 0.9]
+    for m in (np.full((6, 6), 3.0), np.zeros((6, 6))):
+        np.testing.assert_array_equal(
+            maps_to_boxes(m[None], thresholds)[0], np.zeros((3, 4)))
+        for boxes in maps_to_boxes(m[None], thresholds, True)[0]:
+            np.testing.assert_array_equal(boxes, [[0, 0, 0, 0]])
+    assert maps_to_boxes(np.zeros((2, 4, 4)), []).shape == (2, 0, 4)
+    assert maps_to_boxes([], GRID).shape == (0, 100, 4)
+
+
+def test_multi_contour_arrays_are_not_shared():
+    m = np.zeros((1, 8, 8))
+    m[0, 2:5, 2:5] = 1
+    sets = maps_to_boxes(m, [0.1, 0.2, 1.0, 1.0], multi_contour=True)[0]
+    sets[0][0, 0] = sets[2][0, 0] = 99  # equal masks, separate arrays
+    np.testing.assert_array_equal(sets[1], [[2, 2, 5, 5]])
+    np.testing.assert_array_equal(sets[3], [[0, 0, 0, 0]])
+
+
+def test_maps_of_mixed_sizes():
+    rng = np.random.default_rng(3)
+    maps = [blob_map(rng, 20, 30), blob_map(rng, 41, 17)]
+    with pytest.raises(ValueError):  # a list of mixed sizes cannot stack
+        np.stack(maps)
+    assert_same(maps_to_boxes(maps, GRID, True), maps, GRID, True)
+
+
+def test_normalize_map():
+    np.testing.assert_allclose(
+        normalize_map(np.array([[1, 3], [5, 9]])), [[0, 0.25], [0.5, 1]])
+    out = normalize_map(np.array([[2.0, 2.0]]))
+    assert out.dtype == np.float32 and not out.any()
+    # Extreme but finite values do not overflow to NaN.
+    big = np.array([[-1e308, 0.0, 1e308]])
+    np.testing.assert_array_equal(normalize_map(big), [[0, 0.5, 1]])
+
+
+def test_bad_maps_raise():
+    m = np.ones((4, 4), np.float32)
+    m[0, 0], m[1, 1] = np.nan, np.inf
+    with pytest.raises(ValueError, match='2 NaN or infinite'):
+        normalize_map(m)
+    with pytest.raises(ValueError, match='NaN'):
+        maps_to_boxes(m[None], GRID)
+    with pytest.raises(ValueError, match='empty'):
+        normalize_map(np.zeros((0, 5)))
+    with pytest.raises(ValueError, match='2-D'):
+        reference_boxes(np.zeros((2, 2, 2)), GRID)
+    with pytest.raises(ValueError, match='batch'):
+        maps_to_boxes(np.zeros((4, 4)), GRID)
+    with pytest.raises(ValueError, match='finite'):
+        maps_to_boxes(np.zeros((1, 4, 4)), [0.1, float('nan')])
+
+
+def test_box_iou_by_hand():
+    a = np.array([[0, 0, 9, 9], [0, 0, 0, 0]])
+    b = np.array([[5, 5, 14, 14], [0, 0, 9, 9], [20, 20, 30, 30]])
+    iou = box_iou(a, b)
+    assert iou.shape == (2, 3)
+    # Inclusive corners: areas 10 * 10; overlap columns/rows 5..9 -> 5 * 5.
+    np.testing.assert_allclose(iou[0], [25 / 175, 1.0, 0.0])
+    # [0, 0, 0, 0] covers one pixel.
+    np.testing.assert_allclose(iou[1], [0.0, 1 / 100, 0.0])
+    np.testing.assert_allclose(box_iou([0, 0, 0, 0], [0, 0, 0, 0]), [[1.0]])
