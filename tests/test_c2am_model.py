@@ -128,3 +128,21 @@ def test_polarity_survives_state_dict_round_trip(tmp_path):
     from mmengine.runner import load_checkpoint
     load_checkpoint(fresh, str(path))
     assert fresh.flipped and bool(fresh.polarity_decided)
+
+
+def test_output_frame_img_shape_keeps_the_transformed_frame():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        tiny_c2am_cfg(test_cfg=dict(output_frame='img_shape'))).eval()
+    x = torch.rand(1, 3, 48, 64)
+    sample = SegDataSample(metainfo=dict(
+        ori_shape=(100, 200), img_shape=(40, 64), flip=True,
+        flip_direction='horizontal', img_padding_size=(0, 0, 0, 8)))
+    (out, ) = model(x, [sample], mode='predict')
+    up = torch.nn.functional.interpolate(
+        model(x, mode='tensor'), (48, 64), mode='bilinear')
+    # Only the padding (8 bottom rows) is removed: no un-flip, no resize.
+    assert torch.allclose(out.seg_logits.data, up[0, :, :40].sigmoid(),
+                          atol=1e-6)
+    with pytest.raises(ValueError, match='output_frame="crop"'):
+        MODELS.build(tiny_c2am_cfg(test_cfg=dict(output_frame='crop')))

@@ -45,8 +45,11 @@ class C2AM(BaseModel):
             Defaults to None.
         train_cfg (dict, optional): Unused; kept for config symmetry.
         test_cfg (dict, optional): ``threshold`` of ``pred_sem_seg``
-            (default 0.5) and ``align_corners`` of the resize (default
-            False).
+            (default 0.5), ``align_corners`` of the resize (default False)
+            and ``output_frame``: ``'ori_shape'`` (default, as mmseg
+            segmentors: un-pad, un-flip, resize to the original image) or
+            ``'img_shape'`` (un-pad only: the frame of the transformed input,
+            e.g. a centre crop, where the pipeline also put ``gt_bboxes``).
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
     """
@@ -67,8 +70,13 @@ class C2AM(BaseModel):
         self.head = _build(head, 'head')
         self.loss_module = _build(loss, 'loss')
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(threshold=0.5, align_corners=False)
+        self.test_cfg = dict(
+            threshold=0.5, align_corners=False, output_frame='ori_shape')
         self.test_cfg.update(test_cfg or {})
+        if self.test_cfg['output_frame'] not in ('ori_shape', 'img_shape'):
+            raise ValueError(
+                f'C2AM test_cfg.output_frame="{self.test_cfg["output_frame"]}"'
+                ': use "ori_shape" or "img_shape".')
         self.register_buffer('polarity', torch.tensor(1.0))
         self.register_buffer('polarity_decided', torch.tensor(False))
         # Detached maps of the last training batch, read by the polarity hook.
@@ -172,13 +180,14 @@ class C2AM(BaseModel):
 
     def _to_sample(self, logit: Tensor,
                    sample: SegDataSample) -> SegDataSample:
-        """Undo padding and flip, resize to ``ori_shape``, threshold."""
+        """Undo padding (and flip, resize to ``ori_shape``), threshold."""
         meta = sample.metainfo
-        if 'ori_shape' in meta:
-            pad = meta.get('img_padding_size', meta.get('padding_size'))
-            left, right, top, bottom = pad or (0, 0, 0, 0)
-            h, w = logit.shape[-2:]
-            logit = logit[:, top:h - bottom, left:w - right]
+        pad = meta.get('img_padding_size', meta.get('padding_size'))
+        left, right, top, bottom = pad or (0, 0, 0, 0)
+        h, w = logit.shape[-2:]
+        logit = logit[:, top:h - bottom, left:w - right]
+        if 'ori_shape' in meta and \
+                self.test_cfg['output_frame'] == 'ori_shape':
             if meta.get('flip', False):
                 dim = 2 if meta.get('flip_direction') == 'horizontal' else 1
                 logit = logit.flip(dims=(dim, ))
