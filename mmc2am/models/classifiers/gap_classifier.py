@@ -11,6 +11,8 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ..utils.encoder import encode
+
 
 @MODELS.register_module()
 class GAPClassifier(BaseModel):
@@ -63,12 +65,7 @@ class GAPClassifier(BaseModel):
 
     def extract_feat(self, inputs: Tensor) -> Tensor:
         """Backbone (and neck): Tensor[N, 3, H, W] -> Tensor[N, C, h, w]."""
-        feats = self.backbone(inputs)
-        if self.neck is not None:
-            feats = self.neck(feats)
-        if isinstance(feats, (list, tuple)):
-            feats = feats[-1]
-        return feats
+        return encode(self.backbone, self.neck, inputs)
 
     def cams(self, inputs: Tensor) -> Tensor:
         """Class activation maps Tensor[N, K, h, w] (before any ReLU)."""

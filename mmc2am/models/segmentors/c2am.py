@@ -10,6 +10,8 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ..utils.encoder import encode
+
 
 @MODELS.register_module()
 class C2AM(BaseModel):
@@ -112,12 +114,7 @@ class C2AM(BaseModel):
         Returns:
             Tensor[N, C, h, w]: The feature map ``Z``.
         """
-        feats = self.backbone(inputs)
-        if self.neck is not None:
-            feats = self.neck(feats)
-        if isinstance(feats, (list, tuple)):
-            feats = feats[-1]
-        return feats
+        return encode(self.backbone, self.neck, inputs)
 
     def forward(self,
                 inputs: Tensor,
