@@ -146,3 +146,15 @@ def test_output_frame_img_shape_keeps_the_transformed_frame():
                           atol=1e-6)
     with pytest.raises(ValueError, match='output_frame="crop"'):
         MODELS.build(tiny_c2am_cfg(test_cfg=dict(output_frame='crop')))
+
+
+def test_reference_polarity_mode_is_one_minus_x():
+    model = MODELS.build(tiny_c2am_cfg())
+    x = torch.tensor([[[[-2.0, 0.5]]]])
+    assert torch.equal(model.apply_polarity(x, 'reference'), x)
+    model.set_polarity(True)
+    assert torch.equal(model.apply_polarity(x, 'reference'),
+                       torch.tensor([[[[3.0, 0.5]]]]))
+    assert torch.equal(model.apply_polarity(x), -x)
+    with pytest.raises(ValueError, match='mode="flip"'):
+        model.apply_polarity(x, 'flip')

@@ -94,16 +94,25 @@ class C2AM(BaseModel):
         self.polarity.fill_(-1.0 if flip else 1.0)
         self.polarity_decided.fill_(True)
 
-    def apply_polarity(self, logits: Tensor) -> Tensor:
-        """Flip pre-sigmoid maps as a sign: ``sigmoid(-x) = 1 - sigmoid(x)``.
+    def apply_polarity(self, logits: Tensor, mode: str = 'sign') -> Tensor:
+        """Orient pre-sigmoid maps so that high values are the object.
 
         Args:
             logits (Tensor[N, 1, h, w]): Raw pre-sigmoid maps.
+            mode (str): How a flip is applied. 'sign' (default): ``-x``, the
+                consistent flip (``sigmoid(-x) = 1 - sigmoid(x)``).
+                'reference': ``1 - x``, what the reference's WSSS inference
+                computes before its ReLU.
 
         Returns:
-            Tensor[N, 1, h, w]: Maps whose sigmoid is the object map.
+            Tensor[N, 1, h, w]: Oriented maps (unchanged when not flipped).
         """
-        return logits * self.polarity.to(logits.dtype)
+        if mode not in ('sign', 'reference'):
+            raise ValueError(f'apply_polarity(mode="{mode}"): use "sign" or '
+                             '"reference".')
+        if not self.flipped:
+            return logits
+        return -logits if mode == 'sign' else 1 - logits
 
     def extract_feat(self, inputs: Tensor) -> Tensor:
         """Backbone and neck.
