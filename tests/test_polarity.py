@@ -94,3 +94,13 @@ def test_hook_rejects_bad_arguments():
         HOOKS.build(dict(type='C2AMPolarityHook', mode='edges'))
     with pytest.raises(ValueError, match='decide_after_iters=0'):
         HOOKS.build(dict(type='C2AMPolarityHook', decide_after_iters=0))
+
+
+def test_hook_ignores_models_without_polarity():
+    model = MODELS.build(
+        dict(type='GAPClassifier', backbone=tiny_c2am_cfg()['backbone'],
+             in_channels=64, num_classes=3))
+    hook = HOOKS.build(dict(type='C2AMPolarityHook', decide_after_iters=1))
+    hook.after_train_iter(
+        _FakeRunner(model=model, train_loop=None, iter=0, max_iters=10), 0)
+    assert not hasattr(model, 'polarity')

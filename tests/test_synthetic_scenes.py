@@ -255,3 +255,40 @@ def test_boxes_reach_the_model_through_loader_and_preprocessor():
         assert sample.gt_label == scene['label']
         np.testing.assert_array_equal(sample.gt_sem_seg.data[0].numpy(),
                                       scene['mask'])
+
+
+def test_textures_and_label_types():
+    scene = generate_scene((0, 1))
+    assert scene['textures'].dtype == np.int64
+    assert len(scene['textures']) == len(scene['boxes'])
+    assert set(scene['textures'].tolist()) <= set(range(4))
+    expected = dict(
+        shape=scene['label'],
+        texture=int(scene['textures'][0]),
+        textures=sorted(set(scene['textures'].tolist())),
+        shapes_textures=sorted(set(scene['labels'].tolist())) +
+        [4 + t for t in sorted(set(scene['textures'].tolist()))])
+    for label_type, label in expected.items():
+        dataset = DATASETS.build(
+            dict(
+                type='SyntheticScenesDataset',
+                num_scenes=2,
+                seed=0,
+                label_type=label_type))
+        assert dataset.get_data_info(1)['gt_label'] == label
+    assert dataset.metainfo['textures'] == ('stripes', 'checks', 'dots',
+                                            'spots')
+    with pytest.raises(ValueError, match='label_type="colour"'):
+        DATASETS.build(
+            dict(type='SyntheticScenesDataset', label_type='colour'))
+
+
+def test_cache_keeps_scenes_and_changes_nothing():
+    plain = DATASETS.build(
+        dict(type='SyntheticScenesDataset', num_scenes=3, seed=5))
+    cached = DATASETS.build(
+        dict(type='SyntheticScenesDataset', num_scenes=3, seed=5, cache=True))
+    first = cached.get_data_info(2)
+    assert cached.get_data_info(2)['img'] is first['img']  # not regenerated
+    np.testing.assert_array_equal(first['img'], plain.get_data_info(2)['img'])
+    assert plain.get_data_info(2)['img'] is not plain.get_data_info(2)['img']

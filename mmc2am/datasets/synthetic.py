@@ -269,6 +269,8 @@ def generate_scene(seed: SeedLike,
         - ``labels`` (np.ndarray[K], int64): shape family of each object
           (index into :data:`SHAPE_FAMILIES`).
         - ``label`` (int): shape family of the largest object.
+        - ``textures`` (np.ndarray[K], int64): texture of each object
+          (index into :data:`TEXTURES`), in the order of ``boxes``.
     """
     rng = _rng(seed)
     img_shape = (size, size) if isinstance(size, int) else tuple(size)
@@ -287,13 +289,15 @@ def generate_scene(seed: SeedLike,
 
     instances = np.zeros(img_shape, np.uint8)
     boxes = np.zeros((len(masks), 4), np.float32)
+    textures = np.zeros(len(masks), np.int64)
     for index, mask in enumerate(masks):
         boxes[index] = mask_to_box(mask)
         x1, y1, x2, y2 = boxes[index].astype(int)
         region = (slice(y1, y2), slice(x1, x2))
         inside = mask[region].astype(bool)
         main, pattern = _object_colours(rng, bg_colour, min_colour_distance)
-        kind = TEXTURES[int(rng.integers(len(TEXTURES)))]
+        textures[index] = int(rng.integers(len(TEXTURES)))
+        kind = TEXTURES[textures[index]]
         weight = _texture(rng, kind, xx[region], yy[region],
                           rng.uniform(3.5, 9) * side)
         patch = main + (pattern - main) * weight[..., None]
@@ -312,4 +316,5 @@ def generate_scene(seed: SeedLike,
         instances=instances,
         boxes=boxes,
         labels=labels,
-        label=int(labels[0]))
+        label=int(labels[0]),
+        textures=textures)

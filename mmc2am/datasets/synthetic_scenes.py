@@ -1,11 +1,14 @@
 """A data set of procedural scenes, generated on the fly from a seed."""
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
 from .image_folder import OBJECT_METAINFO
-from .synthetic import SHAPE_FAMILIES, generate_scene
+from .synthetic import SHAPE_FAMILIES, TEXTURES, generate_scene
+
+# What ``gt_label`` holds, by ``label_type``.
+LABEL_TYPES = ('shape', 'texture', 'textures', 'shapes_textures')
 
 
 @DATASETS.register_module()
@@ -30,8 +33,19 @@ class SyntheticScenesDataset(BaseDataset):
       ``CenterCrop`` update them
     - ``gt_bboxes_labels`` (np.ndarray[K], int64): each object's shape
       family (index into ``dataset_meta['shape_families']``)
-    - ``gt_label`` (int): the shape family of the largest object, the
-      classification target of the initialisation stage
+    - ``gt_label``: the image-level class of an initialisation stage,
+      by ``label_type``:
+
+      - ``'shape'`` (int): the shape family of the largest object;
+      - ``'texture'`` (int): the texture of the largest object (index into
+        ``dataset_meta['textures']``);
+      - ``'textures'`` (list[int]): the textures present in the scene, a
+        multi-label target for ``GAPClassifier(multi_label=True)``;
+      - ``'shapes_textures'`` (list[int]): the shape families present and,
+        offset by 4, the textures present (8 multi-label classes).
+
+      These are image-level labels (the analogue of ImageNet's classes):
+      they say what is in the scene, never where.
     - ``img_path``: a virtual name, ``synthetic/seed{seed}/{i:05d}.png``
       (no such file exists)
     - ``ori_shape``, ``img_shape``: ``(H, W)``
@@ -47,18 +61,31 @@ class SyntheticScenesDataset(BaseDataset):
             Defaults to 128.
         scene_cfg (dict, optional): Further :func:`generate_scene` arguments
             (``main_size``, ``multi_prob``...). Defaults to None.
+        label_type (str): What ``gt_label`` holds, one of
+            :data:`LABEL_TYPES` (see above). Defaults to 'shape'.
+        cache (bool): Keep every generated scene in memory, so each is
+            generated once per process (about 28 KB per 96 x 96 scene).
+            Worth it when the scenes are fetched for many epochs by few
+            workers. Defaults to False.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
             (``pipeline``, ``test_mode``, ``indices``...).
     """
 
-    METAINFO = dict(**OBJECT_METAINFO, shape_families=SHAPE_FAMILIES)
+    METAINFO = dict(
+        **OBJECT_METAINFO, shape_families=SHAPE_FAMILIES, textures=TEXTURES)
 
     def __init__(self,
                  num_scenes: int = 1000,
                  seed: int = 0,
                  img_size: Union[int, Tuple[int, int]] = 128,
                  scene_cfg: Optional[dict] = None,
+                 label_type: str = 'shape',
+                 cache: bool = False,
                  **kwargs) -> None:
+        if label_type not in LABEL_TYPES:
+            raise ValueError(
+                f'SyntheticScenesDataset(label_type="{label_type}"): use one '
+                f'of {LABEL_TYPES}.')
         if num_scenes < 1:
             raise ValueError(
                 f'SyntheticScenesDataset(num_scenes={num_scenes}) must be '
@@ -69,6 +96,9 @@ class SyntheticScenesDataset(BaseDataset):
             img_size = tuple(img_size)
         self.img_size = img_size
         self.scene_cfg = dict(scene_cfg or {})
+        self.label_type = label_type
+        self.cache = cache
+        self._scenes: Dict[int, dict] = {}
         super().__init__(**kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -82,16 +112,37 @@ class SyntheticScenesDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         """The ``idx``-th sample with its scene generated (see above)."""
         info = super().get_data_info(idx)
-        scene = generate_scene((self.seed, info['scene_index']), self.img_size,
-                               **self.scene_cfg)
+        scene = self._scene(info['scene_index'])
         shape = scene['img'].shape[:2]
         info.update(
             img=scene['img'],
             gt_seg_map=scene['mask'],
             gt_bboxes=scene['boxes'],
             gt_bboxes_labels=scene['labels'],
-            gt_label=scene['label'],
+            gt_label=self._label(scene),
             ori_shape=shape,
             img_shape=shape,
             seg_fields=['gt_seg_map'])
         return info
+
+    def _scene(self, index: int) -> dict:
+        """Scene ``index``, generated (or taken from the cache)."""
+        scene = self._scenes.get(index)
+        if scene is None:
+            scene = generate_scene((self.seed, index), self.img_size,
+                                   **self.scene_cfg)
+            if self.cache:
+                self._scenes[index] = scene
+        return scene
+
+    def _label(self, scene: dict) -> Union[int, List[int]]:
+        """The ``gt_label`` of a scene, by ``label_type``."""
+        if self.label_type == 'shape':
+            return scene['label']
+        if self.label_type == 'texture':
+            return int(scene['textures'][0])
+        textures = sorted(set(scene['textures'].tolist()))
+        if self.label_type == 'textures':
+            return textures
+        shapes = sorted(set(scene['labels'].tolist()))
+        return shapes + [len(SHAPE_FAMILIES) + t for t in textures]

@@ -28,7 +28,9 @@ class C2AMPolarityHook(Hook):
     The decision is taken after the first epoch for epoch-based loops, or
     after ``decide_after_iters`` iterations for iteration-based ones, saved
     in the model's ``polarity`` buffer (so in every checkpoint) and logged.
-    A model that was already decided (resumed, or loaded) is left alone.
+    A model that was already decided (resumed, or loaded) is left alone, and
+    so is a model without a polarity (e.g. a classifier trained under the
+    same runtime config).
 
     Args:
         mode (str): 'border_centre' or 'reference'.
@@ -77,7 +79,8 @@ class C2AMPolarityHook(Hook):
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
         model = self._model(runner)
-        if bool(model.polarity_decided) or model.last_train_maps is None:
+        if not hasattr(model, 'polarity_decided') or bool(
+                model.polarity_decided) or model.last_train_maps is None:
             return
         maps = model.last_train_maps
         if self.mode == 'border_centre':
