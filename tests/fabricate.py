@@ -3,6 +3,7 @@
 Every image is a flat colour that identifies it (:func:`colour_of`), so a
 test can tell which file a pipeline read. Images are 40 x 30 (W x H).
 """
+import json
 import os
 import os.path as osp
 from typing import Dict, List, Tuple
@@ -165,3 +166,109 @@ def grey_png(path: str, bits: int = 8) -> str:
 def not_an_image(path: str) -> str:
     """A text file with an image suffix."""
     return write_text(path, ['this is not a PNG'])
+
+
+# ------------------------------------------------- ground truth for WSOL
+def cub_masks(root: str, names: List[str]) -> List[str]:
+    """CUB masks ``segmentations/<class>/<name>.png`` for images of
+    :func:`cub`: 255 inside the box (rows 3-17, columns 2-21), a soft 100
+    border column at 22, 0 elsewhere. Returns the mask paths."""
+    paths = []
+    for name in names:
+        mask = np.zeros(SIZE, np.uint8)
+        mask[3:18, 2:22] = 255
+        mask[3:18, 22] = 100
+        path = osp.join(root, 'segmentations', osp.splitext(name)[0] + '.png')
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        cv2.imwrite(path, mask)
+        paths.append(path)
+    return paths
+
+
+def voc_xml(path: str, objects: List[Tuple[str, List[float]]]) -> str:
+    """A Pascal-VOC-style box file: ``objects`` are (name, [x0, y0, x1,
+    y1])."""
+    parts = ['<annotation><size><width>40</width><height>30</height></size>']
+    for name, (x0, y0, x1, y1) in objects:
+        parts.append(f'<object><name>{name}</name><bndbox><xmin>{x0}</xmin>'
+                     f'<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax>'
+                     '</bndbox></object>')
+    parts.append('</annotation>')
+    return write_text(path, [''.join(parts)])
+
+
+def ilsvrc_boxes(root: str) -> Dict[str, List[str]]:
+    """:func:`ilsvrc` plus ``val_boxes/``: val 1 (box [2, 3, 30, 20], class
+    n01440764), val 2 (two n01443537 boxes [1, 1, 10, 10] and [12, 4, 39,
+    29]); val 3 has no box file. ``train_boxes/`` has the first training
+    image's ([5, 5, 25, 25]).
+
+    Returns ``dict(val=..., train=...)`` relative image paths (sorted).
+    """
+    train = ilsvrc(root)
+    val = [f'ILSVRC2012_val_{k:08d}.JPEG' for k in (1, 2, 3)]
+    for k, name in enumerate(val[1:], 2):
+        write_image(osp.join(root, 'val', name), 10 + k)
+    voc_xml(
+        osp.join(root, 'val_boxes', 'ILSVRC2012_val_00000001.xml'),
+        [('n01440764', [2, 3, 30, 20])])
+    voc_xml(
+        osp.join(root, 'val_boxes', 'ILSVRC2012_val_00000002.xml'),
+        [('n01443537', [1, 1, 10, 10]), ('n01443537', [12, 4, 39, 29])])
+    voc_xml(
+        osp.join(root, 'train_boxes',
+                 osp.splitext(train[0])[0] + '.xml'),
+        [('n01440764', [5, 5, 25, 25])])
+    return dict(val=val, train=train)
+
+
+def coco_boxes(root: str) -> dict:
+    """``images/`` and ``boxes.json`` in COCO format:
+
+    - ``a.jpg`` (40 x 30, colour 0): boxes [2, 3, 20, 15] (x, y, w, h;
+      category 7 'cat') and [25, 5, 10, 20] (category 3 'ant');
+    - ``b/c.png`` (40 x 30, colour 1): no annotation;
+    - ``small.png`` (10 x 8, colour 2): box [1, 2, 6, 4], category 3.
+
+    Categories sorted by id: 3 'ant' -> 0, 7 'cat' -> 1. Returns the json
+    content.
+    """
+    write_image(osp.join(root, 'images', 'a.jpg'), 0)
+    write_image(osp.join(root, 'images', 'b', 'c.png'), 1)
+    small = np.empty((8, 10, 3), np.uint8)
+    small[:] = colour_of(2)
+    cv2.imwrite(osp.join(root, 'images', 'small.png'), small)
+    content = dict(
+        images=[
+            dict(id=1, file_name='a.jpg', height=30, width=40),
+            dict(id=5, file_name='b/c.png', height=30, width=40),
+            dict(id=9, file_name='small.png', height=8, width=10),
+        ],
+        annotations=[
+            dict(
+                id=1,
+                image_id=1,
+                category_id=7,
+                bbox=[2, 3, 20, 15],
+                area=300,
+                iscrowd=0),
+            dict(
+                id=2,
+                image_id=1,
+                category_id=3,
+                bbox=[25, 5, 10, 20],
+                area=200,
+                iscrowd=0),
+            dict(
+                id=3,
+                image_id=9,
+                category_id=3,
+                bbox=[1, 2, 6, 4],
+                area=24,
+                iscrowd=0),
+        ],
+        categories=[dict(id=7, name='cat'),
+                    dict(id=3, name='ant')])
+    with open(osp.join(root, 'boxes.json'), 'w') as f:
+        json.dump(content, f)
+    return content

@@ -5,5 +5,4 @@ _base_ = [
     '../_base_/schedules/poly_sgd.py', '../_base_/default_runtime.py'
 ]
 model = dict(loss=dict(alpha=0.05))
-param_scheduler = [dict(end=5)]
 train_cfg = dict(max_epochs=5)

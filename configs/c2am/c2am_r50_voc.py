@@ -8,5 +8,4 @@ _base_ = [
 ]
 model = dict(loss=dict(alpha=0.25))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [dict(end=10)]
 train_cfg = dict(max_epochs=10)

@@ -9,14 +9,14 @@
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=1e-4, momentum=1e-4, weight_decay=1e-4))
-# A leaf config that changes max_epochs changes the scheduler's end too.
+# No `end`: the Runner ends the decay at train_cfg.max_epochs, so a leaf
+# config changes the number of epochs in one place.
 param_scheduler = [
     dict(
         type='PolyLR',
         eta_min=0.0,
         power=0.9,
         begin=0,
-        end=20,
         by_epoch=True,
         convert_to_iter_based=True)
 ]

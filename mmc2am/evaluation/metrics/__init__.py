@@ -1,4 +1,5 @@
 """Metric classes."""
+from .localizer_metric import LocalizerMetric
 from .wsol_metric import WSOLMetric
 
-__all__ = ['WSOLMetric']
+__all__ = ['LocalizerMetric', 'WSOLMetric']

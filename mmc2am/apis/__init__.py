@@ -1,0 +1,1 @@
+"""High-level helpers of the tools (import them by module)."""

@@ -1,0 +1,69 @@
+"""Build a trained C²AM for inference outside a Runner."""
+import logging
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import load_checkpoint
+from mmseg.registry import MODELS
+
+
+def init_c2am(cfg: Config,
+              checkpoint: str,
+              device: str = 'cpu',
+              output_frame: str = 'img_shape') -> torch.nn.Module:
+    """The C²AM of a config with a checkpoint's weights and polarity.
+
+    The config's pretrained initialisations (``init_cfg`` of the model and
+    its backbone) are dropped: the weights come from the checkpoint, so the
+    pretrained files need not exist where the model is used. Call it under
+    the config's default scope (``init_default_scope``).
+
+    Args:
+        cfg (Config): A config whose ``model`` is a :class:`C2AM`.
+        checkpoint (str): The trained checkpoint (with its ``polarity``).
+        device (str): Where the model goes. Defaults to 'cpu'.
+        output_frame (str): ``test_cfg.output_frame`` of the model:
+            'img_shape' (default: maps in the frame of the transformed
+            input) or 'ori_shape'.
+
+    Returns:
+        torch.nn.Module: The model in eval mode. A checkpoint without a
+        polarity decision is used as it is, with a warning.
+
+    Raises:
+        TypeError: The config's model is not a C2AM.
+        FileNotFoundError: The checkpoint does not exist.
+        RuntimeError: Its weights do not fit the model (missing, unexpected
+            or differently shaped parameters).
+    """
+    model_cfg = cfg.model.to_dict()
+    model_cfg.pop('init_cfg', None)
+    model_cfg.get('backbone', {}).pop('init_cfg', None)
+    model_cfg['test_cfg'] = dict(
+        model_cfg.get('test_cfg') or {}, output_frame=output_frame)
+    model = MODELS.build(model_cfg)
+    if not hasattr(model, 'polarity_decided'):
+        raise TypeError(f'{cfg.filename} builds a {type(model).__name__}; a '
+                        'C2AM model is needed.')
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist.')
+    try:
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=True,
+            logger='current')
+    except RuntimeError as err:
+        raise RuntimeError(
+            f'{checkpoint} does not fit the model of {cfg.filename}: {err}. '
+            'Use the config the checkpoint was trained with.') from err
+    if not bool(model.polarity_decided):
+        print_log(
+            f'{checkpoint} has no polarity decision (C2AMPolarityHook did '
+            'not run): maps are used as they are.',
+            logger='current',
+            level=logging.WARNING)
+    return model.to(device).eval()

@@ -1,0 +1,4 @@
+"""Localizers trained on pseudo boxes (registered into mmdet's MODELS)."""
+from .box_regressor import BoxRegressor
+
+__all__ = ['BoxRegressor']
