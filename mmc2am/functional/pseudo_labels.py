@@ -25,7 +25,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 from PIL import Image
 
-from mmc2am.utils.io import atomic_output
+from mmc2am.utils.png import write_png
 
 IGNORE_INDEX = 255
 # Arrays read from a CAM file, in order of preference.
@@ -287,8 +287,8 @@ def load_label_map(path: str) -> np.ndarray:
 def save_label_map(path: str, labels: np.ndarray) -> None:
     """Write a uint8 map as a single-channel PNG, atomically.
 
-    Written through :func:`mmc2am.utils.io.atomic_output`: an interrupted
-    write leaves no partial ``path``.
+    Written through :func:`mmc2am.utils.png.write_png` (atomic): an
+    interrupted write leaves no partial ``path``.
 
     Args:
         path (str): Output ``.png`` file; its folder is created.
@@ -298,8 +298,7 @@ def save_label_map(path: str, labels: np.ndarray) -> None:
     if labels.ndim != 2 or labels.dtype != np.uint8:
         raise ValueError('labels must be a uint8 array [H, W]; got '
                          f'{labels.dtype} {labels.shape}.')
-    with atomic_output(path) as tmp, open(tmp, 'wb') as f:
-        Image.fromarray(labels).save(f, format='PNG')
+    write_png(path, labels)
 
 
 def _check_unit_range(values: np.ndarray, what: str) -> None:
