@@ -58,18 +58,18 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
-from mmseg.registry import DATASETS
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
+from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.functional.boxes import maps_to_boxes
@@ -164,31 +164,9 @@ def extraction_pipeline(cfg: Config) -> List:
 
 def build_dataset(cfg: Config):
     """The images to map: ``extract_dataset`` or the training dataset, in
-    test mode, its pipeline left out (see :class:`_Items`)."""
-    dataset_cfg = cfg.get('extract_dataset') or cfg.train_dataloader.dataset
-    dataset_cfg = dict(dataset_cfg, pipeline=[], test_mode=True)
-    return DATASETS.build(dataset_cfg)
-
-
-class _Items(Dataset):
-    """Dataset indices to ``(index, packed sample or None, error)``: an
-    unreadable image is reported, not raised, so the run goes on."""
-
-    def __init__(self, dataset, indices: List[int], pipeline: List) -> None:
-        self.dataset = dataset
-        self.indices = indices
-        self.pipeline = Compose(pipeline)
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, i: int) -> Tuple[int, Optional[dict], str]:
-        index = self.indices[i]
-        info = self.dataset.get_data_info(index)
-        try:
-            return index, self.pipeline(info), ''
-        except (OSError, ValueError) as err:
-            return index, None, f'{info.get("img_path")}: {err}'
+    test mode, its pipeline left out (see :class:`SafeItems`)."""
+    return build_load_only_dataset(
+        cfg.get('extract_dataset') or cfg.train_dataloader.dataset)
 
 
 # --------------------------------------------------------- the geometry
@@ -434,7 +412,7 @@ def run(args: argparse.Namespace) -> Tuple[dict, List[str]]:
     if pending:
         model = init_c2am(cfg, args.checkpoint, args.device)
         loader = DataLoader(
-            _Items(dataset, pending, extraction_pipeline(cfg)),
+            SafeItems(dataset, pending, extraction_pipeline(cfg)),
             batch_size=args.batch_size,
             num_workers=args.workers,
             collate_fn=list)

@@ -1,0 +1,147 @@
+"""tools/infer_maps.py: the saved map against a hand-assembled multi-scale
+map, the two polarity modes, resuming, and unreadable images."""
+import os
+import os.path as osp
+
+import cv2
+import fabricate
+import infer_maps
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import tiny_c2am_cfg
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from mmc2am.functional.cues import fuse_multiscale
+
+MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+# Two textured images of different sizes (H, W).
+SHAPES = dict(noise_a=(30, 40), noise_b=(37, 23))
+
+
+@pytest.fixture
+def setup(tmp_path):
+    """Images, an image-folder config and the checkpoint of a tiny C2AM
+    whose polarity is flipped. Returns (config path, checkpoint, model,
+    image folder)."""
+    root = tmp_path / 'img'
+    rng = np.random.default_rng(0)
+    for name, shape in SHAPES.items():
+        root.mkdir(exist_ok=True)
+        img = rng.integers(0, 256, shape + (3, ), dtype=np.uint8)
+        cv2.imwrite(str(root / f'{name}.png'), img)
+    cfg = Config(
+        dict(
+            default_scope='mmseg',
+            model=tiny_c2am_cfg(),
+            train_dataloader=dict(
+                dataset=dict(
+                    type='ImageFolderDataset', data_root=str(root)))))
+    cfg_path = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_path)
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_c2am_cfg()).eval()
+    model.set_polarity(True)
+    checkpoint = str(tmp_path / 'c2am.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return cfg_path, checkpoint, model, root
+
+
+def _expected(img_path, scales, orient):
+    """The fused map by explicit steps: normalise (RGB, mean/std), resize
+    by each scale, map the image and its flip (flipped back), orient with
+    ``orient``, then fuse_multiscale."""
+    img = cv2.imread(str(img_path))
+    x = torch.from_numpy(img[..., ::-1].copy()).permute(2, 0, 1)[None]
+    x = (x.float() - MEAN) / STD
+    height, width = img.shape[:2]
+    maps = []
+    with torch.no_grad():
+        for s in scales:
+            xs = F.interpolate(
+                x, size=(round(height * s), round(width * s)),
+                mode='bilinear', align_corners=False)
+            maps.append(orient(xs)[0, 0])
+            maps.append(orient(xs.flip(-1))[0, 0].flip(-1))
+    return fuse_multiscale(maps, (height, width))
+
+
+def test_map_equals_hand_assembled_reference(setup, tmp_path):
+    cfg_path, checkpoint, model, root = setup
+    out = tmp_path / 'maps'
+    code = infer_maps.main([
+        cfg_path, checkpoint, '--out', str(out), '--scales', '0.5', '1.0',
+        '--workers', '0'
+    ])
+    assert code == 0
+    for name, shape in SHAPES.items():
+        saved = np.load(out / f'{name}.npy')
+        expected = _expected(root / f'{name}.png', (0.5, 1.0),
+                             lambda x: model(x, mode='tensor'))
+        assert saved.dtype == np.float16 and saved.shape == shape
+        assert expected.std() > 0.05  # a map with structure
+        np.testing.assert_allclose(saved, expected, atol=1e-3)
+        assert saved.max() == 1 and saved.min() >= 0
+
+
+def test_polarity_modes(setup, tmp_path):
+    cfg_path, checkpoint, model, root = setup
+
+    def raw(x):
+        return model.head(model.extract_feat(x))['logits']
+
+    for mode, orient in (('sign', lambda x: -raw(x)),
+                         ('reference', lambda x: 1 - raw(x))):
+        out = tmp_path / mode
+        infer_maps.main([
+            cfg_path, checkpoint, '--out', str(out), '--scales', '1.0',
+            '--polarity', mode, '--workers', '0'
+        ])
+        expected = _expected(root / 'noise_a.png', (1.0, ), orient)
+        np.testing.assert_allclose(
+            np.load(out / 'noise_a.npy'), expected, atol=1e-3)
+    sign = np.load(tmp_path / 'sign' / 'noise_a.npy').astype(np.float32)
+    ref = np.load(tmp_path / 'reference' / 'noise_a.npy').astype(np.float32)
+    assert np.abs(sign - ref).max() > 0.01
+
+
+def test_rerun_writes_nothing_and_other_settings_refused(
+        setup, tmp_path, capsys):
+    cfg_path, checkpoint, _, _ = setup
+    out = tmp_path / 'maps'
+    argv = [
+        cfg_path, checkpoint, '--out', str(out), '--scales', '1.0',
+        '--no-flip', '--overlays', '--workers', '0'
+    ]
+    assert infer_maps.main(argv) == 0
+    files = sorted(
+        osp.join(d, f) for d, _, fs in os.walk(out) for f in fs)
+    assert len(files) == 2 * len(SHAPES) + 1  # maps, overlays, settings
+    overlay = cv2.imread(str(out / 'overlays' / 'noise_b.png'))
+    assert overlay.shape == SHAPES['noise_b'] + (3, )
+    mtimes = {f: os.stat(f).st_mtime_ns for f in files}
+    capsys.readouterr()
+    assert infer_maps.main(argv) == 0
+    assert '0 maps written' in capsys.readouterr().out
+    assert {f: os.stat(f).st_mtime_ns for f in files} == mtimes
+    with pytest.raises(ValueError, match='polarity'):
+        infer_maps.main(argv + ['--polarity', 'reference'])
+
+
+def test_truncated_jpeg_listed(setup, tmp_path, capsys):
+    cfg_path, checkpoint, _, root = setup
+    fabricate.truncated_jpeg(str(root / 'cut.jpg'))
+    argv = [
+        cfg_path, checkpoint, '--out', str(tmp_path / 'maps'), '--scales',
+        '1.0', '--no-flip', '--workers', '0'
+    ]
+    assert infer_maps.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert 'Images not mapped' in printed and 'cut.jpg' in printed
+    assert sorted(os.listdir(tmp_path / 'maps')) == [
+        'noise_a.npy', 'noise_b.npy', 'settings.json'
+    ]
+    assert infer_maps.main(argv + ['--strict']) == 1

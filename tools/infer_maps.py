@@ -1,0 +1,241 @@
+"""Write the multi-scale C²AM object map of every image of a dataset.
+
+For each image of the config's dataset (``train_dataloader.dataset``, or
+``--split val|test``: that dataloader's), the trained C²AM (its saved
+polarity applied with ``--polarity``) maps the image at every ``--scales``
+factor and its horizontal flip, and the maps are fused (method.md section
+6.2, :func:`mmc2am.apis.multiscale.multiscale_map`): the input of
+background cues (``mmc2am.functional.cues.background_cue``).
+
+Output per image ``<name>`` (the image file's stem; for
+``SyntheticScenesDataset`` its virtual ``img_path``'s):
+
+- ``OUT/<name>.npy``: float16 ``np.ndarray[H, W]`` in ``[0, 1]``, maximum
+  1 (all zeros when no map is positive), in original image pixels;
+- ``OUT/overlays/<name>.png`` with ``--overlays``: the map as a heat
+  overlay on the image.
+
+Files are written atomically, so an existing one is complete: a re-run
+maps only the images with missing outputs. ``OUT/settings.json`` records
+the settings; a re-run with others is refused (use another ``--out``).
+Images that cannot be read (or give NaN maps) are skipped and listed at
+the end; they are tried again by the next run. The exit status is non-zero
+only with ``--strict`` and some image listed.
+
+Example:
+    python tools/infer_maps.py configs/c2am/c2am_r50_image_folder.py \\
+        work_dirs/c2am_r50_image_folder/epoch_10.pth --out work_dirs/maps
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from collections import Counter
+from typing import List, Tuple
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.utils import ProgressBar
+from mmengine.visualization import Visualizer
+from torch.utils.data import DataLoader
+
+import mmc2am  # noqa: F401  registers mmc2am's modules
+from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
+from mmc2am.apis.inference import init_c2am
+from mmc2am.apis.multiscale import multiscale_map
+from mmc2am.datasets.image_folder import format_names
+from mmc2am.datasets.transforms.loading import read_image_bgr8
+from mmc2am.utils.io import atomic_output, remove_stale_temp_files
+from mmc2am.utils.png import write_png
+from mmc2am.visualization.map_boxes import draw_map_and_boxes
+
+SPLITS = dict(
+    train='train_dataloader', val='val_dataloader', test='test_dataloader')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='the C²AM config')
+    parser.add_argument('checkpoint', help='the trained C²AM checkpoint')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--split',
+        choices=list(SPLITS),
+        default='train',
+        help='whose dataloader\'s dataset to map (default: train)')
+    parser.add_argument(
+        '--scales',
+        type=float,
+        nargs='+',
+        default=[0.5, 1.0, 1.5, 2.0],
+        help='resize factors (default: 0.5 1.0 1.5 2.0)')
+    parser.add_argument(
+        '--no-flip',
+        action='store_true',
+        help='leave out the horizontal flips')
+    parser.add_argument(
+        '--polarity',
+        choices=['sign', 'reference'],
+        default='sign',
+        help='a flipped model\'s map: -x (sign, default) or 1 - x '
+        '(reference, as the reference\'s WSSS inference)')
+    parser.add_argument(
+        '--overlays',
+        action='store_true',
+        help='also draw OUT/overlays/<name>.png')
+    parser.add_argument(
+        '--workers', type=int, default=2, help='image loading processes')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='default: cuda if available, else cpu')
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='exit with status 1 if an image could not be mapped')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+    return parser.parse_args(argv)
+
+
+class _ReadImage:
+    """Load ``img`` (uint8 BGR) unless the dataset already holds it (as
+    ``SyntheticScenesDataset`` does)."""
+
+    def __call__(self, results: dict) -> dict:
+        if results.get('img') is None:
+            results['img'] = read_image_bgr8(results['img_path'])
+        return results
+
+
+def image_names(dataset) -> List[str]:
+    """The output name of every image; refuses names used twice."""
+    names = [
+        osp.splitext(osp.basename(dataset.get_data_info(i)['img_path']))[0]
+        for i in range(len(dataset))
+    ]
+    twice = sorted(n for n, k in Counter(names).items() if k > 1)
+    if twice:
+        raise ValueError(
+            f'{len(twice)} file names occur more than once in the dataset '
+            f'(outputs are named by the file stem): {twice[:5]}. Rename the '
+            'images or map the folders separately.')
+    return names
+
+
+def check_settings(out: str, settings: dict) -> None:
+    """Record the settings in ``OUT/settings.json``, or refuse to resume
+    outputs written with other settings."""
+    path = osp.join(out, 'settings.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            before = json.load(f)
+        if before != settings:
+            changed = sorted(
+                k for k in set(before) | set(settings)
+                if before.get(k) != settings.get(k))
+            raise ValueError(
+                f'{out} holds maps of other settings ({changed} differ: '
+                f'{[before.get(k) for k in changed]} there, '
+                f'{[settings.get(k) for k in changed]} now). Use another '
+                '--out, or the same settings to resume.')
+    else:
+        with atomic_output(path) as tmp, open(tmp, 'w') as f:
+            json.dump(settings, f, indent=2)
+
+
+def save_map(path: str, obj_map: np.ndarray) -> None:
+    """Write a map as float16 ``.npy``, atomically."""
+    with atomic_output(path) as tmp, open(tmp, 'wb') as f:
+        np.save(f, obj_map.astype(np.float16))
+
+
+def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
+    """Map the images with missing outputs.
+
+    Returns:
+        tuple: (images mapped now, images already done, problems).
+    """
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if min(args.scales) <= 0:
+        raise ValueError(f'--scales must be positive; got {args.scales}.')
+    loader_cfg = cfg.get(SPLITS[args.split])
+    if not loader_cfg or 'dataset' not in loader_cfg:
+        raise KeyError(f'{cfg.filename} has no {SPLITS[args.split]}.dataset '
+                       f'for --split {args.split}.')
+    dataset = build_load_only_dataset(loader_cfg['dataset'])
+    names = image_names(dataset)
+    remove_stale_temp_files(args.out)
+    check_settings(
+        args.out,
+        dict(
+            config=osp.abspath(args.config),
+            checkpoint=osp.abspath(args.checkpoint),
+            split=args.split,
+            scales=args.scales,
+            flip=not args.no_flip,
+            polarity=args.polarity))
+
+    def outputs(name: str) -> List[str]:
+        paths = [osp.join(args.out, name + '.npy')]
+        if args.overlays:
+            paths.append(osp.join(args.out, 'overlays', name + '.png'))
+        return paths
+
+    pending = [
+        i for i, name in enumerate(names)
+        if not all(osp.isfile(p) for p in outputs(name))
+    ]
+    problems = []
+    if pending:
+        model = init_c2am(cfg, args.checkpoint, args.device)
+        visualizer = Visualizer(name=f'infer_maps_{id(args)}')
+        loader = DataLoader(
+            SafeItems(dataset, pending, [_ReadImage()]),
+            batch_size=1,
+            num_workers=args.workers,
+            collate_fn=list)
+        progress = ProgressBar(len(pending))
+        for [(index, sample, error)] in loader:
+            progress.update()
+            if sample is None:
+                problems.append(error)
+                continue
+            try:
+                obj_map = multiscale_map(model, sample['img'], args.scales,
+                                         not args.no_flip, args.polarity)
+            except ValueError as err:
+                problems.append(f'{sample["img_path"]}: {err}')
+                continue
+            paths = outputs(names[index])
+            save_map(paths[0], obj_map)
+            if args.overlays:
+                drawing = draw_map_and_boxes(visualizer,
+                                             sample['img'][..., ::-1],
+                                             obj_map, np.zeros((0, 4)),
+                                             np.zeros((0, 4)))
+                write_png(paths[1], drawing[..., ::-1])
+        print()
+    return len(pending) - len(problems), len(names) - len(pending), problems
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    written, kept, problems = run(args)
+    print(f'{written} maps written to {args.out}, {kept} already there, '
+          f'{len(problems)} images not mapped.')
+    if problems:
+        print(f'Images not mapped:\n{format_names(problems)}')
+    return 1 if problems and args.strict else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
