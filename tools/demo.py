@@ -26,22 +26,25 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional, Tuple
 
-import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint, set_random_seed
+from mmengine.runner import Runner, set_random_seed
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import DATASETS
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
+from mmc2am.apis.inference import init_c2am
 from mmc2am.functional.boxes import maps_to_boxes
 from mmc2am.functional.localization import (gt_known_curve, mask_iou_curve,
                                             whole_image_scores)
+from mmc2am.utils.io import atomic_output
+from mmc2am.utils.png import write_png
 from mmc2am.visualization.map_boxes import draw_map_and_boxes, grid
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -82,6 +85,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--test-seed', type=int, default=2, help='seed of the test scenes')
     parser.add_argument(
         '--num-vis', type=int, default=16, help='test scenes to draw')
+    parser.add_argument(
+        '--test-scale',
+        type=float,
+        default=2.0,
+        help='evaluation input scale: maps of scenes enlarged by this factor '
+        '(finer maps from the same model); 1 = as trained')
+    parser.add_argument(
+        '--no-test-flip',
+        action='store_true',
+        help='do not average the maps with those of the flipped scenes')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--force', action='store_true', help='rerun stages already done')
@@ -164,9 +177,17 @@ def build_split(cfg: Config, args: argparse.Namespace, seed: int,
 
 
 @torch.no_grad()
-def predict_split(model: torch.nn.Module, dataset,
+def predict_split(model: torch.nn.Module,
+                  dataset,
+                  scale: float = 1.0,
+                  flip: bool = False,
                   batch_size: int = 16) -> Dict[str, list]:
     """Object maps of every scene with its ground truth.
+
+    The scenes are enlarged by ``scale`` before the model (its map gets
+    ``scale`` times finer), optionally averaged with the flipped scenes'
+    maps (pre-sigmoid, flipped back), resized to the scene and passed
+    through the sigmoid.
 
     Returns:
         dict: ``maps`` (np.ndarray[H, W] float32 in [0, 1], polarity
@@ -181,9 +202,21 @@ def predict_split(model: torch.nn.Module, dataset,
             for i in range(start, min(start + batch_size, len(dataset)))
         ]
         data = model.data_preprocessor(pseudo_collate(items), False)
-        samples = model.predict(data['inputs'], data['data_samples'])
-        for item, sample in zip(items, samples):
-            out['maps'].append(sample.seg_logits.data[0].cpu().numpy())
+        inputs = data['inputs']
+        size = inputs.shape[2:]
+        if scale != 1:
+            inputs = F.interpolate(
+                inputs, scale_factor=scale, mode='bilinear',
+                align_corners=False)
+        logits = model(inputs, mode='tensor')
+        if flip:
+            logits = (logits + model(inputs.flip(-1), mode='tensor').flip(-1)
+                      ) / 2
+        maps = F.interpolate(
+            logits, size=size, mode='bilinear',
+            align_corners=False).sigmoid()
+        for item, sample, obj_map in zip(items, data['data_samples'], maps):
+            out['maps'].append(obj_map[0].cpu().numpy())
             out['masks'].append(
                 sample.gt_sem_seg.data[0].cpu().numpy().astype(np.uint8))
             out['boxes'].append(np.asarray(sample.gt_bboxes).reshape(-1, 4))
@@ -253,51 +286,35 @@ def draw_scenes(test: Dict[str, list], box_threshold: float, out_dir: str,
             scale=scale)
         drawings.append(drawing)
         paths.append(
-            write_png(osp.join(out_dir, f'test_{index:03d}.png'), drawing))
+            write_png(osp.join(out_dir, f'test_{index:03d}.png'),
+                      drawing[..., ::-1]))
     if drawings:
-        paths.append(write_png(osp.join(out_dir, 'grid.png'), grid(drawings)))
+        paths.append(
+            write_png(osp.join(out_dir, 'grid.png'), grid(drawings)[..., ::-1]))
     return paths
-
-
-def write_png(path: str, rgb: np.ndarray) -> str:
-    """Write an RGB image as PNG through a temporary file (atomic)."""
-    ok, data = cv2.imencode('.png', np.ascontiguousarray(rgb[..., ::-1]))
-    if not ok:
-        raise RuntimeError(f'OpenCV could not encode {path} as PNG.')
-    write_atomic(path, data.tobytes())
-    return path
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write bytes to a temporary name in the same folder, then rename."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def evaluate(cfg: Config, checkpoint: str, args: argparse.Namespace,
              vis_dir: str) -> Tuple[Dict[str, float], List[str]]:
     """Stage 3: maps of val and test, thresholds from val, figures on test.
     """
-    model_cfg = cfg.model.to_dict()
-    model_cfg['backbone'].pop('init_cfg', None)  # weights come from below
-    model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='current')
-    if not bool(model.polarity_decided):
-        print_log(f'{checkpoint} has no polarity decision: maps are used as '
-                  'they are', logger='current')
+    model = init_c2am(cfg, checkpoint, output_frame='ori_shape')
     model.eval()
     print_log(f'[eval] maps of {args.num_val} val scenes (seed '
               f'{args.val_seed})', logger='current')
+    flip = not args.no_test_flip
     val = predict_split(model,
-                        build_split(cfg, args, args.val_seed, args.num_val))
+                        build_split(cfg, args, args.val_seed, args.num_val),
+                        args.test_scale, flip)
     print_log(f'[eval] maps of {args.num_test} test scenes (seed '
               f'{args.test_seed})', logger='current')
     test = predict_split(
-        model, build_split(cfg, args, args.test_seed, args.num_test))
+        model, build_split(cfg, args, args.test_seed, args.num_test),
+        args.test_scale, flip)
     results = choose_and_score(val, test)
     results['flipped'] = bool(model.flipped)
+    results['test_scale'] = args.test_scale
+    results['test_flip'] = flip
     paths = draw_scenes(test, results['box_threshold'], vis_dir, args.num_vis)
     return results, paths
 
@@ -310,7 +327,9 @@ def report(results: Dict[str, float], times: Dict[str, float],
         f'C²AM on {results["num_test"]} test scenes; thresholds chosen on '
         f'{results["num_val"]} validation scenes (box tau '
         f'{results["box_threshold"]:.2f}, mask tau '
-        f'{results["mask_threshold"]:.2f}):',
+        f'{results["mask_threshold"]:.2f}); maps at input scale '
+        f'{results["test_scale"]:g}'
+        f'{" with flip" if results["test_flip"] else ""}:',
         '',
         '| method                  | GT-known | mean mask IoU |',
         '|-------------------------|----------|---------------|',
@@ -359,9 +378,9 @@ def main(argv=None) -> Dict[str, float]:
     results['times'] = times
     results['checkpoints'] = dict(init=init_ckpt, c2am=c2am_ckpt)
     results['vis'] = vis_paths
-    write_atomic(
-        osp.join(work_dir, 'results.json'),
-        json.dumps(results, indent=2).encode())
+    with atomic_output(osp.join(work_dir, 'results.json')) as tmp, \
+            open(tmp, 'w') as f:
+        json.dump(results, f, indent=2)
     print(report(results, times, vis_paths), flush=True)
     print(f'figures saved in {osp.join(work_dir, "results.json")}')
     return results
