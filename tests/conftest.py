@@ -90,6 +90,17 @@ def scenes_runner_cfg(work_dir) -> Config:
         ))
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny models run as fast on one thread, and a second core busy with
+    another process then cannot stall OpenMP (measured: 100x slower)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def mmseg_scope():
     """Every test builds under default_scope='mmseg', as our configs do."""

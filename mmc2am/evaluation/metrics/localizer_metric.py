@@ -6,7 +6,7 @@ from mmdet.registry import METRICS
 from mmengine.structures import BaseDataElement
 
 from mmc2am.functional.boxes import box_iou
-from .wsol_metric import WSOLMetric, _numpy, _warn
+from .wsol_metric import WSOLMetric, _numpy
 
 
 @METRICS.register_module()
@@ -107,13 +107,7 @@ class LocalizerMetric(WSOLMetric):
                 metrics[f'{name} Loc'] = float(
                     (hits & cls[:, col]).mean() * 100)
                 metrics[f'{name} Cls'] = float(cls[:, col].mean() * 100)
-        without = [r['img_path'] for r in results if not r['has_box']]
-        if without:
-            _warn(f'{len(without)} of {len(results)} images have no '
-                  'ground-truth box and count as not localised, e.g. '
-                  f'{without[:3]}.')
-        metrics['num_images'] = len(results)
-        metrics['num_without_box'] = len(without)
+        metrics.update(self._count_images(results))
         metrics['num_without_prediction'] = sum(not r['has_prediction']
                                                 for r in results)
         return metrics

@@ -223,14 +223,20 @@ class WSOLMetric(BaseMetric):
                       'images that have gt_sem_seg.')
             metrics['PxAP'] = _pixel_ap(np.sum(with_mask, axis=0))
 
+        metrics.update(self._count_images(results))
+        return metrics
+
+    @staticmethod
+    def _count_images(results: List[dict]) -> Dict[str, int]:
+        """``num_images`` and ``num_without_box``; images without a
+        ground-truth box (counted as not localised) are named in a warning.
+        """
         without = [r['img_path'] for r in results if not r['has_box']]
         if without:
             _warn(f'{len(without)} of {len(results)} images have no '
                   'ground-truth box and count as not localised, e.g. '
                   f'{without[:3]}.')
-        metrics['num_images'] = len(results)
-        metrics['num_without_box'] = len(without)
-        return metrics
+        return dict(num_images=len(results), num_without_box=len(without))
 
     def _map(self, sample: dict) -> np.ndarray:
         """The sample's map as np.ndarray[H, W], checked."""
