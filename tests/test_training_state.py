@@ -1,5 +1,6 @@
 """Interruption and mixed precision: resuming reproduces an uninterrupted run;
 bf16 autocast gives the float32 loss."""
+import itertools
 import json
 
 import pytest
@@ -24,6 +25,9 @@ class _KillAfterIter(Hook):
             raise KeyboardInterrupt('killed for the test')
 
 
+_RUN_IDS = itertools.count()
+
+
 def _losses_by_iter(work_dir):
     losses = {}
     for path in sorted(work_dir.glob('*/vis_data/scalars.json')):
@@ -38,6 +42,12 @@ def _run(work_dir, *extra, kill_after=None):
     cfg = scenes_runner_cfg(work_dir)
     cfg.train_cfg.max_iters = 10
     cfg.default_hooks.logger.interval = 1
+    # Log each iteration's own loss, not a moving average over the run's
+    # MessageHub history.
+    cfg.log_processor.window_size = 1
+    # mmengine keys MessageHub instances by '<name>_<timestamp>': runs
+    # started within the same second would share one without a unique name.
+    cfg.experiment_name = f'{work_dir.name}_{next(_RUN_IDS)}'
     cfg.default_hooks.checkpoint.interval = 5
     cfg.param_scheduler = [
         dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False,
