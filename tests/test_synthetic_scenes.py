@@ -5,10 +5,11 @@ import time
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.runner import Runner
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import DATASETS, METRICS, MODELS
 
 from mmc2am.datasets import SHAPE_FAMILIES, generate_scene
 from mmc2am.datasets.synthetic import mask_to_box, shape_outline
@@ -292,3 +293,54 @@ def test_cache_keeps_scenes_and_changes_nothing():
     assert cached.get_data_info(2)['img'] is first['img']  # not regenerated
     np.testing.assert_array_equal(first['img'], plain.get_data_info(2)['img'])
     assert plain.get_data_info(2)['img'] is not plain.get_data_info(2)['img']
+
+
+def test_texture_classes_variant():
+    """seg_labels='textures': object k of texture t is class 1 + t."""
+    dataset = DATASETS.build(
+        dict(
+            type='SyntheticScenesDataset',
+            num_scenes=4,
+            seed=0,
+            img_size=64,
+            seg_labels='textures',
+            label_type='textures'))
+    assert dataset.metainfo['classes'] == ('background', 'stripes', 'checks',
+                                           'dots', 'spots')
+    assert len(dataset.metainfo['palette']) == 5
+    seen = set()
+    for index in range(4):
+        info = dataset.get_data_info(index)
+        scene = generate_scene((0, index), 64)
+        expected = np.zeros((64, 64), np.uint8)
+        for k, texture in enumerate(scene['textures']):
+            expected[scene['instances'] == k + 1] = texture + 1
+        np.testing.assert_array_equal(info['gt_seg_map'], expected)
+        present = sorted(set(np.unique(expected).tolist()) - {0})
+        assert info['gt_label'] == [c - 1 for c in present]
+        seen.update(present)
+    assert len(seen) >= 2  # several classes in 4 scenes
+    binary = DATASETS.build(
+        dict(type='SyntheticScenesDataset', num_scenes=1, img_size=64))
+    assert binary.metainfo['classes'] == ('background', 'object')
+    assert binary.get_data_info(0)['gt_seg_map'].max() == 1
+    with pytest.raises(ValueError, match='seg_labels="shapes"'):
+        DATASETS.build(
+            dict(type='SyntheticScenesDataset', seg_labels='shapes'))
+
+
+def test_iou_metric_counts_texture_classes():
+    """mmseg's IoUMetric takes its class count from dataset_meta."""
+    dataset = DATASETS.build(
+        dict(
+            type='SyntheticScenesDataset',
+            num_scenes=1,
+            img_size=32,
+            seg_labels='textures'))
+    metric = METRICS.build(dict(type='IoUMetric', iou_metrics=['mIoU']))
+    metric.dataset_meta = dataset.metainfo
+    seg = torch.from_numpy(dataset.get_data_info(0)['gt_seg_map'])[None]
+    sample = dict(
+        pred_sem_seg=dict(data=seg.long()), gt_sem_seg=dict(data=seg.long()))
+    metric.process([], [sample])
+    assert len(metric.results[0][0]) == 5  # area_intersect of 5 classes

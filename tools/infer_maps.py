@@ -27,7 +27,6 @@ Example:
         work_dirs/c2am_r50_image_folder/epoch_10.pth --out work_dirs/maps
 """
 import argparse
-import json
 import os.path as osp
 import sys
 from collections import Counter
@@ -47,7 +46,8 @@ from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.transforms.loading import read_image_bgr8
-from mmc2am.utils.io import atomic_output, remove_stale_temp_files
+from mmc2am.utils.io import (atomic_output, check_settings,
+                             remove_stale_temp_files)
 from mmc2am.utils.png import write_png
 from mmc2am.visualization.map_boxes import draw_map_and_boxes
 
@@ -126,27 +126,6 @@ def image_names(dataset) -> List[str]:
             f'(outputs are named by the file stem): {twice[:5]}. Rename the '
             'images or map the folders separately.')
     return names
-
-
-def check_settings(out: str, settings: dict) -> None:
-    """Record the settings in ``OUT/settings.json``, or refuse to resume
-    outputs written with other settings."""
-    path = osp.join(out, 'settings.json')
-    if osp.isfile(path):
-        with open(path) as f:
-            before = json.load(f)
-        if before != settings:
-            changed = sorted(
-                k for k in set(before) | set(settings)
-                if before.get(k) != settings.get(k))
-            raise ValueError(
-                f'{out} holds maps of other settings ({changed} differ: '
-                f'{[before.get(k) for k in changed]} there, '
-                f'{[settings.get(k) for k in changed]} now). Use another '
-                '--out, or the same settings to resume.')
-    else:
-        with atomic_output(path) as tmp, open(tmp, 'w') as f:
-            json.dump(settings, f, indent=2)
 
 
 def save_map(path: str, obj_map: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""Build a trained C²AM for inference outside a Runner."""
+"""Build trained models (C²AM, classifiers) for inference outside a Runner.
+"""
 import logging
 import os.path as osp
 
@@ -38,15 +39,63 @@ def init_c2am(cfg: Config,
         RuntimeError: Its weights do not fit the model (missing, unexpected
             or differently shaped parameters).
     """
-    model_cfg = cfg.model.to_dict()
-    model_cfg.pop('init_cfg', None)
-    model_cfg.get('backbone', {}).pop('init_cfg', None)
-    model_cfg['test_cfg'] = dict(
-        model_cfg.get('test_cfg') or {}, output_frame=output_frame)
-    model = MODELS.build(model_cfg)
+    test_cfg = dict(cfg.model.get('test_cfg') or {}, output_frame=output_frame)
+    model = build_without_init(cfg, test_cfg=test_cfg)
     if not hasattr(model, 'polarity_decided'):
         raise TypeError(f'{cfg.filename} builds a {type(model).__name__}; a '
                         'C2AM model is needed.')
+    load_weights(model, cfg, checkpoint)
+    if not bool(model.polarity_decided):
+        print_log(
+            f'{checkpoint} has no polarity decision (C2AMPolarityHook did '
+            'not run): maps are used as they are.',
+            logger='current',
+            level=logging.WARNING)
+    return model.to(device).eval()
+
+
+def init_classifier(cfg: Config,
+                    checkpoint: str,
+                    device: str = 'cpu') -> torch.nn.Module:
+    """The CAM classifier of a config with a checkpoint's weights.
+
+    As :func:`init_c2am`, for a model with ``cams(inputs)`` (e.g.
+    :class:`GAPClassifier`).
+
+    Args:
+        cfg (Config): A config whose ``model`` has a ``cams`` method.
+        checkpoint (str): The trained checkpoint.
+        device (str): Where the model goes. Defaults to 'cpu'.
+
+    Returns:
+        torch.nn.Module: The model in eval mode.
+
+    Raises:
+        TypeError: The config's model has no ``cams`` method.
+        FileNotFoundError: The checkpoint does not exist.
+        RuntimeError: Its weights do not fit the model.
+    """
+    model = build_without_init(cfg)
+    if not callable(getattr(model, 'cams', None)):
+        raise TypeError(f'{cfg.filename} builds a {type(model).__name__}, '
+                        'which has no cams(); a GAPClassifier is needed.')
+    load_weights(model, cfg, checkpoint)
+    return model.to(device).eval()
+
+
+def build_without_init(cfg: Config, **overrides) -> torch.nn.Module:
+    """The config's model with its pretrained initialisations (``init_cfg``
+    of the model and its backbone) dropped and ``overrides`` set."""
+    model_cfg = cfg.model.to_dict()
+    model_cfg.pop('init_cfg', None)
+    model_cfg.get('backbone', {}).pop('init_cfg', None)
+    model_cfg.update(overrides)
+    return MODELS.build(model_cfg)
+
+
+def load_weights(model: torch.nn.Module, cfg: Config, checkpoint: str) -> None:
+    """Load a checkpoint strictly; errors name the checkpoint and config.
+    """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint} does not exist.')
     try:
@@ -60,10 +109,3 @@ def init_c2am(cfg: Config,
         raise RuntimeError(
             f'{checkpoint} does not fit the model of {cfg.filename}: {err}. '
             'Use the config the checkpoint was trained with.') from err
-    if not bool(model.polarity_decided):
-        print_log(
-            f'{checkpoint} has no polarity decision (C2AMPolarityHook did '
-            'not run): maps are used as they are.',
-            logger='current',
-            level=logging.WARNING)
-    return model.to(device).eval()

@@ -1,6 +1,7 @@
 """A data set of procedural scenes, generated on the fly from a seed."""
 from typing import Dict, List, Optional, Tuple, Union
 
+import numpy as np
 from mmengine.dataset import BaseDataset
 from mmseg.registry import DATASETS
 
@@ -9,6 +10,27 @@ from .synthetic import SHAPE_FAMILIES, TEXTURES, generate_scene
 
 # What ``gt_label`` holds, by ``label_type``.
 LABEL_TYPES = ('shape', 'texture', 'textures', 'shapes_textures')
+# What ``gt_seg_map`` holds, by ``seg_labels``.
+SEG_LABELS = ('binary', 'textures')
+# The multi-class variant: each object's texture is its class.
+TEXTURE_CLASS_METAINFO = dict(
+    classes=('background', ) + TEXTURES,
+    palette=[[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25],
+             [0, 130, 200]])
+
+
+def texture_class_map(scene: dict) -> np.ndarray:
+    """The class map of a scene whose object classes are their textures.
+
+    Args:
+        scene (dict): A :func:`generate_scene` result.
+
+    Returns:
+        np.ndarray[H, W]: uint8, 0 on background and ``1 + t`` on an object
+        of texture ``t`` (index into :data:`TEXTURES`).
+    """
+    ids = np.concatenate([[0], scene['textures'] + 1]).astype(np.uint8)
+    return ids[scene['instances']]
 
 
 @DATASETS.register_module()
@@ -26,8 +48,11 @@ class SyntheticScenesDataset(BaseDataset):
     no loading transform:
 
     - ``img`` (np.ndarray[H, W, 3], uint8, BGR like ``mmcv.imread``)
-    - ``gt_seg_map`` (np.ndarray[H, W], uint8): 1 on objects, 0 elsewhere;
-      ``seg_fields=['gt_seg_map']`` so mmseg transforms follow it
+    - ``gt_seg_map`` (np.ndarray[H, W], uint8), by ``seg_labels``:
+      ``'binary'``: 1 on objects, 0 elsewhere; ``'textures'`` (the
+      multi-class WSSS variant): ``1 + t`` on an object of texture ``t``,
+      0 elsewhere (:func:`texture_class_map`). ``seg_fields=['gt_seg_map']``
+      so mmseg transforms follow it
     - ``gt_bboxes`` (np.ndarray[K, 4], float32): pixel-edge xyxy box of
       each object, largest first; mmcv's ``Resize``, ``RandomFlip`` and
       ``CenterCrop`` update them
@@ -50,6 +75,14 @@ class SyntheticScenesDataset(BaseDataset):
       (no such file exists)
     - ``ori_shape``, ``img_shape``: ``(H, W)``
 
+    ``dataset_meta['classes']`` names the ``gt_seg_map`` ids (mmseg's
+    ``IoUMetric`` counts its classes from it): ``('background', 'object')``
+    for ``seg_labels='binary'``, ``('background', 'stripes', 'checks',
+    'dots', 'spots')`` for ``'textures'`` (:data:`TEXTURE_CLASS_METAINFO`,
+    with a palette). With ``'textures'``, ``label_type='textures'`` gives
+    the image-level labels of that segmentation task: class ``c`` of
+    ``gt_label`` is segmentation class ``c + 1``.
+
     ``PackSegInputs`` keeps the boxes and labels in each ``SegDataSample``
     when they are in its ``meta_keys`` (as in
     ``configs/_base_/datasets/synthetic_scenes.py``).
@@ -63,6 +96,8 @@ class SyntheticScenesDataset(BaseDataset):
             (``main_size``, ``multi_prob``...). Defaults to None.
         label_type (str): What ``gt_label`` holds, one of
             :data:`LABEL_TYPES` (see above). Defaults to 'shape'.
+        seg_labels (str): What ``gt_seg_map`` holds, one of
+            :data:`SEG_LABELS` (see above). Defaults to 'binary'.
         cache (bool): Keep every generated scene in memory, so each is
             generated once per process (about 28 KB per 96 x 96 scene).
             Worth it when the scenes are fetched for many epochs by few
@@ -80,12 +115,17 @@ class SyntheticScenesDataset(BaseDataset):
                  img_size: Union[int, Tuple[int, int]] = 128,
                  scene_cfg: Optional[dict] = None,
                  label_type: str = 'shape',
+                 seg_labels: str = 'binary',
                  cache: bool = False,
                  **kwargs) -> None:
         if label_type not in LABEL_TYPES:
             raise ValueError(
                 f'SyntheticScenesDataset(label_type="{label_type}"): use one '
                 f'of {LABEL_TYPES}.')
+        if seg_labels not in SEG_LABELS:
+            raise ValueError(
+                f'SyntheticScenesDataset(seg_labels="{seg_labels}"): use one '
+                f'of {SEG_LABELS}.')
         if num_scenes < 1:
             raise ValueError(
                 f'SyntheticScenesDataset(num_scenes={num_scenes}) must be '
@@ -97,8 +137,12 @@ class SyntheticScenesDataset(BaseDataset):
         self.img_size = img_size
         self.scene_cfg = dict(scene_cfg or {})
         self.label_type = label_type
+        self.seg_labels = seg_labels
         self.cache = cache
         self._scenes: Dict[int, dict] = {}
+        if seg_labels == 'textures':
+            kwargs['metainfo'] = dict(TEXTURE_CLASS_METAINFO,
+                                      **(kwargs.get('metainfo') or {}))
         super().__init__(**kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -116,7 +160,8 @@ class SyntheticScenesDataset(BaseDataset):
         shape = scene['img'].shape[:2]
         info.update(
             img=scene['img'],
-            gt_seg_map=scene['mask'],
+            gt_seg_map=(scene['mask'] if self.seg_labels == 'binary' else
+                        texture_class_map(scene)),
             gt_bboxes=scene['boxes'],
             gt_bboxes_labels=scene['labels'],
             gt_label=self._label(scene),

@@ -1,5 +1,6 @@
 """Atomic, resumable file output for tools that write many files."""
 import glob
+import json
 import os
 import os.path as osp
 from contextlib import contextmanager
@@ -52,3 +53,33 @@ def remove_stale_temp_files(folder: str) -> int:
     for path in stale:
         os.remove(path)
     return len(stale)
+
+
+def check_settings(out: str, settings: dict) -> None:
+    """Record a tool's settings in ``OUT/settings.json``, or refuse to
+    resume outputs written with other settings.
+
+    Args:
+        out (str): The tool's output folder.
+        settings (dict): JSON-serialisable settings that decide the outputs.
+
+    Raises:
+        ValueError: ``OUT/settings.json`` holds other settings (the message
+            names the keys that differ).
+    """
+    path = osp.join(out, 'settings.json')
+    if osp.isfile(path):
+        with open(path) as f:
+            before = json.load(f)
+        if before != settings:
+            changed = sorted(
+                k for k in set(before) | set(settings)
+                if before.get(k) != settings.get(k))
+            raise ValueError(
+                f'{out} holds outputs of other settings ({changed} differ: '
+                f'{[before.get(k) for k in changed]} there, '
+                f'{[settings.get(k) for k in changed]} now). Use another '
+                'output folder, or the same settings to resume.')
+    else:
+        with atomic_output(path) as tmp, open(tmp, 'w') as f:
+            json.dump(settings, f, indent=2)
