@@ -23,9 +23,9 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar
-from refine_cam_labels import (CAM_SUFFIXES, INPUT_ERRORS, find_cam_file,
-                               image_names)
 
+from mmc2am.apis.pseudo_label_files import (CAM_SUFFIXES, INPUT_ERRORS,
+                                            find_cam_file, image_names)
 from mmc2am.functional.pseudo_labels import (IGNORE_INDEX, confusion_matrix,
                                              load_label_map,
                                              miou_from_confusion, read_cams,

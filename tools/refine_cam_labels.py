@@ -18,21 +18,17 @@ Example:
         --cues work_dirs/cues --out work_dirs/pseudo_labels
 """
 import argparse
-import os
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Tuple
 
 from mmengine.utils import ProgressBar
 
-from mmc2am.functional.cues import read_cue
-from mmc2am.functional.pseudo_labels import (read_cams, refine_labels,
-                                             save_label_map, threshold_labels)
+from mmc2am.apis.pseudo_label_files import (CAM_SUFFIXES, INPUT_ERRORS,
+                                            find_cam_file, image_names,
+                                            labels_from_files)
+from mmc2am.functional.pseudo_labels import save_label_map
 from mmc2am.utils.io import remove_stale_temp_files
-
-CAM_SUFFIXES = ('.npy', '.npz')
-# Errors of one image's files; anything else is a bug and propagates.
-INPUT_ERRORS = (ValueError, OSError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,45 +56,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def image_names(folder: str,
-                suffixes: Sequence[str],
-                list_file: Optional[str] = None) -> List[str]:
-    """Image names: the lines of ``list_file`` (first word of each), else
-    the sorted stems of the files in ``folder`` ending in ``suffixes``."""
-    if list_file:
-        with open(list_file) as f:
-            return [line.split()[0] for line in f if line.strip()]
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'folder {folder} does not exist.')
-    names = {
-        osp.splitext(f)[0]
-        for f in os.listdir(folder) if osp.splitext(f)[1] in suffixes
-    }
-    return sorted(names)
-
-
-def find_cam_file(cam_dir: str, name: str) -> str:
-    """``<cam_dir>/<name>.npy`` or ``.npz``, whichever exists."""
-    for suffix in CAM_SUFFIXES:
-        path = osp.join(cam_dir, name + suffix)
-        if osp.isfile(path):
-            return path
-    raise FileNotFoundError(f'no CAM file {name}.npy or {name}.npz in '
-                            f'{cam_dir}.')
-
-
 def process(name: str, args: argparse.Namespace) -> None:
     """Build and write the label of one image; raise on a bad input."""
-    cams, class_ids = read_cams(find_cam_file(args.cams, name))
-    if len(class_ids) == 0:
-        raise ValueError('no foreground class in the CAM file (empty keys); '
-                         'an all-background label was not written.')
-    if args.cues:
-        cue = read_cue(osp.join(args.cues, name + '.png'))
-        labels = refine_labels(cams, class_ids, cue, args.ignore_below)
-    else:
-        labels = threshold_labels(cams, class_ids, args.baseline_threshold,
-                                  args.ignore_below)
+    cue_file = osp.join(args.cues, name + '.png') if args.cues else None
+    labels = labels_from_files(
+        find_cam_file(args.cams, name), cue_file, args.baseline_threshold,
+        args.ignore_below)
     save_label_map(osp.join(args.out, name + '.png'), labels)
 
 
