@@ -3,8 +3,10 @@ import cv2
 import numpy as np
 import pytest
 
-from mmc2am.functional.boxes import (box_iou, maps_to_box_sets, maps_to_boxes,
-                                     normalize_map, reference_boxes)
+from mmc2am.functional import boxes as boxes_module
+from mmc2am.functional.boxes import (_maxima_below, box_iou, maps_to_box_sets,
+                                     maps_to_boxes, normalize_map,
+                                     reference_boxes)
 
 GRID = np.arange(0, 1, 0.01)
 
@@ -188,3 +190,126 @@ def test_box_iou_by_hand():
     # [0, 0, 0, 0] covers one pixel.
     np.testing.assert_allclose(iou[1], [0.0, 1 / 100, 0.0])
     np.testing.assert_allclose(box_iou([0, 0, 0, 0], [0, 0, 0, 0]), [[1.0]])
+
+
+def ring_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Concentric waves around a random centre: rings with holes, with
+    further rings and discs inside the holes."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+    radius = np.hypot(yy - cy, xx - cx)
+    return np.cos(radius * rng.uniform(0.4, 1.2)) + rng.normal(0, 0.2, (h, w))
+
+
+def tie_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Random binary blocks of one size: many components of equal area."""
+    block = int(rng.integers(1, 4))
+    cells = rng.random((h // block + 1, w // block + 1)) > 0.55
+    return np.kron(cells, np.ones((block, block)))[:h, :w]
+
+
+@pytest.mark.parametrize('maker', [ring_map, tie_map])
+def test_largest_contour_among_outermost_equals_reference(maker):
+    # The largest-contour mode traces outermost contours only (RETR_EXTERNAL);
+    # masks with holes, nested components and equal areas keep the
+    # reference's choice, and agree with the RETR_TREE pass of
+    # maps_to_box_sets.
+    rng = np.random.default_rng(11)
+    maps = [maker(rng, h, w) for h, w in [(40, 40), (31, 57), (64, 48)] * 4]
+    thresholds = np.arange(0, 1, 0.05)
+    fast = maps_to_boxes(maps, thresholds)
+    assert_same(fast, maps, thresholds, False)
+    largest, every = maps_to_box_sets(maps, thresholds)
+    np.testing.assert_array_equal(largest, fast)
+    assert_same(every, maps, thresholds, True)
+
+
+def test_ring_with_hole_and_inner_disc_by_hand():
+    # A 9x9 square ring (rows/columns 1-9) around a 5x5 hole (3-7) holding a
+    # single pixel (5, 5). RETR_TREE lists the ring's outer contour, its
+    # hole (traced through the ring pixels 2..8 around the hole) and the
+    # pixel inside; the outer contour is the largest.
+    m = np.zeros((12, 12), np.float32)
+    m[1:10, 1:10] = 1.0
+    m[3:8, 3:8] = 0.0
+    m[5, 5] = 0.8
+    np.testing.assert_array_equal(
+        maps_to_boxes(m[None], [0.5, 0.9])[0], [[1, 1, 10, 10]] * 2)
+    every = maps_to_boxes(m[None], [0.5, 0.9], multi_contour=True)[0]
+    np.testing.assert_array_equal(every[0],
+                                  [[1, 1, 10, 10], [2, 2, 9, 9], [5, 5, 6, 6]])
+    np.testing.assert_array_equal(every[1], [[1, 1, 10, 10], [2, 2, 9, 9]])
+
+
+def test_equal_areas_keep_the_reference_order():
+    # Two 3x3 squares (contour area 4 each): max() keeps the first one in
+    # OpenCV's list, which puts the lower square (rows 6-8) first.
+    m = np.zeros((10, 12), np.float32)
+    m[1:4, 1:4] = 1.0
+    m[6:9, 7:10] = 1.0
+    np.testing.assert_array_equal(reference_boxes(m, [0.5]), [[7, 6, 10, 9]])
+    np.testing.assert_array_equal(maps_to_boxes(m[None], [0.5])[0],
+                                  [[7, 6, 10, 9]])
+    # Single pixels and lines have contour area 0: again the first contour
+    # in OpenCV's order wins, here the pixel (8, 6) over the lines.
+    m = np.zeros((10, 12), np.float32)
+    m[1, 1:6] = 1.0  # horizontal line
+    m[4:9, 2] = 1.0  # vertical line
+    m[6, 8] = 1.0  # single pixel
+    np.testing.assert_array_equal(reference_boxes(m, [0.5]), [[8, 6, 9, 7]])
+    np.testing.assert_array_equal(maps_to_boxes(m[None], [0.5])[0],
+                                  [[8, 6, 9, 7]])
+    every = maps_to_boxes(m[None], [0.5], multi_contour=True)[0][0]
+    np.testing.assert_array_equal(every,
+                                  [[8, 6, 9, 7], [2, 4, 3, 9], [1, 1, 6, 2]])
+
+
+def test_regional_maxima_by_hand():
+    m8 = np.array(
+        [[0, 0, 0, 0, 0, 0],
+         [0, 4, 4, 0, 0, 0],
+         [0, 0, 0, 0, 6, 0],
+         [2, 2, 2, 3, 0, 0],
+         [2, 2, 2, 0, 0, 8]], np.uint8)  # yapf: disable
+    # Maxima: the plateau of 4s, the 6 and the 8 in the corner. The plateau
+    # of 2s is not one (its pixel (3, 2) touches the 3, which touches the
+    # 6), although its pixels (3, 0), (3, 1), (4, 0), (4, 1) are as high as
+    # all their neighbours.
+    below = _maxima_below(m8)
+    assert below.shape == (257, )
+    # below[c + 1]: maxima of value <= c.
+    np.testing.assert_array_equal(below[[0, 1, 4, 5, 6, 7, 8, 9, 256]],
+                                  [0, 0, 0, 1, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(_maxima_below(np.zeros((1, 4), np.uint8)),
+                                  np.zeros(257))
+
+
+def test_masks_with_one_outermost_component_are_not_traced(monkeypatch):
+    # A high peak (1.0, at x = 10) and a low one (0.6, at x = 45) joined by
+    # a saddle at 0.3, along a 3-pixel-high ridge (rows 1-3) of a 5 x 61
+    # map; in uint8: peaks 255 and 153, saddle 76.
+    x = np.arange(61)
+    ridge = np.maximum(np.exp(-(x - 10)**2 / 30.0), 0.3 * (x < 50))
+    ridge = np.maximum(ridge, 0.6 * np.exp(-(x - 45)**2 / 8.0))
+    m = np.zeros((5, 61))
+    m[1:4] = ridge
+    traced, find_contours = [], cv2.findContours
+
+    def counting(binary, *args):
+        traced.append(binary.shape)
+        return find_contours(binary, *args)
+
+    monkeypatch.setattr(boxes_module.cv2, 'findContours', counting)
+    fast = maps_to_boxes(m[None], GRID)[0]
+    monkeypatch.undo()
+    np.testing.assert_array_equal(fast, reference_boxes(m, GRID))
+    # The masks above the low peak's top (tau >= 0.6) form one component:
+    # only the highest is traced. Between the saddle and that top the two
+    # peaks are apart (traced), and below the saddle they are joined: only
+    # the first such mask is traced.
+    distinct = len(np.unique([int(t * 255) for t in GRID]))
+    assert len(traced) < distinct / 2
+    # tau = 0: everything above 0 (x 0-51); tau = 0.4 (cut 102): the high
+    # peak (x 5-15, contour area 20) beats the low one (x 44-46, area 4).
+    np.testing.assert_array_equal(fast[[0, 40]], [[0, 1, 52, 4],
+                                                  [5, 1, 16, 4]])

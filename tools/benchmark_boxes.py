@@ -2,33 +2,59 @@
 :func:`maps_to_boxes` against the per-threshold reference loop.
 
 Both run on the same maps, in largest- and multi-contour mode: synthetic
-ones (smooth Gaussian blobs on a smooth background, as a trained model's
-upsampled maps look, with and without pixel noise), or a model's maps saved
-as ``np.ndarray[N, H, W]`` in a ``.npy`` file (``--maps``). Every output of
-``maps_to_boxes`` is checked to equal the reference's before it is timed.
+ones (smooth Gaussian blobs on a smooth background, with and without pixel
+noise) and, when asked, a trained model's maps: computed here from a C²AM
+config and checkpoint (``--from-checkpoint``: the maps of the config's test
+scenes, bilinearly upsampled to ``--size``; ``--save-maps`` keeps them) or
+saved as ``np.ndarray[N, H, W]`` in a ``.npy`` file (``--maps``). Every
+output of ``maps_to_boxes`` is checked to equal the reference's before it is
+timed; all rows of the table come from one run.
 
 Example:
-    python tools/benchmark_boxes.py --num-maps 32 --size 448 --threads 2
+    python tools/benchmark_boxes.py --num-maps 32 --size 448 --threads 2 \
+        --from-checkpoint work_dirs/demo/c2am/c2am_scenes.py \
+        work_dirs/demo/c2am/iter_300.pth
 """
 import argparse
 import os
+import os.path as osp
 import time
-from typing import Callable, List, Sequence
+from typing import Callable, List, Sequence, Tuple
 
 import cv2
 import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
+from mmc2am.apis.dataset_items import build_load_only_dataset
+from mmc2am.apis.inference import init_c2am
+from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.functional.boxes import (maps_to_box_sets, maps_to_boxes,
                                      reference_boxes)
+from mmc2am.utils.io import atomic_output
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--num-maps', type=int, default=32)
     parser.add_argument(
-        '--maps',
-        help='.npy file of maps [N, H, W] to use instead of the '
-        'synthetic ones')
+        '--maps', help='.npy file of maps [N, H, W] to time as well')
+    parser.add_argument(
+        '--from-checkpoint',
+        nargs=2,
+        metavar=('CONFIG', 'CHECKPOINT'),
+        help='also time the maps of a trained C2AM on the config\'s test '
+        'scenes (seed --scene-seed), upsampled to --size')
+    parser.add_argument(
+        '--scene-seed',
+        type=int,
+        default=2,
+        help='seed of the test scenes of --from-checkpoint (default: 2, '
+        'the test split)')
+    parser.add_argument(
+        '--save-maps',
+        help='write the --from-checkpoint maps to this .npy file')
     parser.add_argument('--size', type=int, default=448, help='map side')
     parser.add_argument(
         '--step', type=float, default=0.01, help='threshold grid step')
@@ -99,21 +125,91 @@ def check_equal(maps: np.ndarray, thresholds: np.ndarray) -> None:
             assert same, f'boxes differ from the reference on map {i}'
 
 
+@torch.no_grad()
+def model_maps(config: str, checkpoint: str, num: int, size: int,
+               scene_seed: int) -> np.ndarray:
+    """A trained C²AM's maps of the config's test scenes, at one scale and
+    without flip (:func:`multiscale_map`), bilinearly upsampled.
+
+    Args:
+        config (str): The C²AM config the checkpoint was trained with.
+        checkpoint (str): The checkpoint.
+        num (int): Number of scenes (the first ones of the split).
+        size (int): Side of the returned maps.
+        scene_seed (int): Seed of the scenes (``dataset.seed``).
+
+    Returns:
+        np.ndarray[num, size, size]: float32 maps in ``[0, 1]``.
+    """
+    if not osp.isfile(config):
+        raise SystemExit(f'--from-checkpoint: config {config} does not '
+                         'exist.')
+    cfg = Config.fromfile(config)
+    scenes = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    if scenes.get('type') != 'SyntheticScenesDataset':
+        raise SystemExit(
+            f'--from-checkpoint: {config} has no SyntheticScenesDataset as '
+            'test_dataloader.dataset (got '
+            f'{scenes.get("type")!r}); use a config trained on synthetic '
+            'scenes, or save the maps of other images and pass --maps.')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = init_c2am(cfg, checkpoint)
+    dataset = build_load_only_dataset(
+        dict(scenes.to_dict(), seed=scene_seed, num_scenes=num))
+    maps = []
+    for index in range(len(dataset)):
+        img = dataset.get_data_info(index)['img']
+        obj_map = multiscale_map(model, img, scales=(1.0, ), flip=False)
+        maps.append(
+            cv2.resize(obj_map, (size, size), interpolation=cv2.INTER_LINEAR))
+    return np.stack(maps)
+
+
+def load_maps(path: str, num: int) -> np.ndarray:
+    """The first ``num`` maps of a ``.npy`` file of maps [N, H, W]."""
+    if not osp.isfile(path):
+        raise SystemExit(f'--maps {path} does not exist.')
+    maps = np.load(path)[:num]
+    if maps.ndim != 3 or maps.size == 0:
+        raise SystemExit(f'--maps {path}: expected maps [N, H, W], got an '
+                         f'array of shape {maps.shape}.')
+    return maps
+
+
+def map_families(args: argparse.Namespace
+                 ) -> List[Tuple[str, np.ndarray]]:
+    """The named map batches to time: the synthetic ones, then the
+    model's (``--from-checkpoint``), then the saved ones (``--maps``)."""
+    if args.save_maps and not args.from_checkpoint:
+        raise SystemExit('--save-maps saves the maps of --from-checkpoint; '
+                         'pass --from-checkpoint CONFIG CHECKPOINT too.')
+    rng = np.random.default_rng(args.seed)
+    families = [(f'blobs + pixel noise {noise:g}',
+                 blob_maps(args.num_maps, args.size, noise, rng))
+                for noise in (0.0, 0.02)]
+    if args.from_checkpoint:
+        maps = model_maps(*args.from_checkpoint, args.num_maps, args.size,
+                          args.scene_seed)
+        if args.save_maps:
+            with atomic_output(args.save_maps) as tmp:
+                with open(tmp, 'wb') as f:
+                    np.save(f, maps)
+        families.append(
+            (f'trained model ({osp.basename(args.from_checkpoint[1])})',
+             maps))
+    if args.maps:
+        maps = load_maps(args.maps, args.num_maps)
+        shape = 'x'.join(map(str, maps.shape[1:]))
+        families.append((f'{osp.basename(args.maps)} ({shape})', maps))
+    return families
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     cv2.setNumThreads(1)
+    torch.set_num_threads(1)
     thresholds = np.arange(0, 1, args.step)
-    rng = np.random.default_rng(args.seed)
-    if args.maps:
-        maps = np.load(args.maps)[:args.num_maps]
-        if maps.ndim != 3 or maps.size == 0:
-            raise SystemExit(f'--maps {args.maps}: expected maps [N, H, W], '
-                             f'got an array of shape {maps.shape}.')
-        families = [(args.maps, maps)]
-    else:
-        families = [(f'blobs + pixel noise {noise:g}',
-                     blob_maps(args.num_maps, args.size, noise, rng))
-                    for noise in (0.0, 0.02)]
+    families = map_families(args)
     header = [
         'maps', 'contours', 'reference loop', 'ours, 1 thread',
         f'ours, {args.threads} threads'

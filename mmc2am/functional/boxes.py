@@ -22,15 +22,40 @@ faster:
   background either way, contour tracing sees the same neighbourhoods and
   meets the pixels in the same raster order, so the contours, their order
   and their areas are those of the whole map, shifted;
+- in largest-contour mode only the outer contours of the outermost
+  components are traced (``RETR_EXTERNAL``): every other contour of
+  ``RETR_TREE`` (a hole's, or a component's inside a hole) runs through
+  pixels enclosed by an outermost outer contour, so its ``contourArea`` is
+  no larger, and it comes after that outer contour in ``RETR_TREE``'s list
+  (a parent precedes its children), so ``max`` never picks it; the
+  outermost contours come in the same order in both modes (tested against
+  the reference on masks with holes, nested parts and equal areas). On
+  noisy maps, whose masks have many holes, this is most of the gain;
+- in largest-contour mode, masks are visited from the highest cut down, and
+  a mask is not traced at all when it provably has a single outermost
+  component: when a higher cut's traced mask has one (a single contour
+  from ``RETR_EXTERNAL``) and no regional maximum of the uint8 map has a
+  value between the two cuts. Every component of the lower mask holds a
+  regional maximum above its cut (its highest plateau), hence above the
+  higher cut, so it meets the higher mask; all but one of the higher
+  mask's components lie in holes of the outermost one, and so do the lower
+  mask's components that meet only those. The largest contour's box is
+  then the bounding rectangle of the mask's pixels, known from the row and
+  column maxima. The regional maxima are found once per map (one
+  ``cv2.connectedComponents`` call); on a trained model's smooth maps,
+  which have few, this skips most masks with one component. Masks with
+  several outermost components are still traced;
+- the binary masks of a map share one buffer instead of fresh memory each;
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;
 - ``num_threads`` deals the masks of each map to several threads (OpenCV
   releases the GIL while it traces), which helps even for a single map.
 
-Contour tracing itself, which an exact result needs once per distinct mask,
-is most of the reference's time (about 80% on smooth 448 x 448 maps), so the
-single-thread gain is modest; ``tools/benchmark_boxes.py`` measures it.
+Contour tracing, which an exact result still needs for every mask with
+several outermost components (the largest contour depends on their areas)
+and in multi-contour mode for every distinct mask, stays most of the time.
+``tools/benchmark_boxes.py`` measures the gain.
 """
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -176,6 +201,8 @@ def _contour_table(contours: Sequence[np.ndarray]
 
 def _largest_contour(contours: Sequence[np.ndarray]) -> np.ndarray:
     """The first contour of largest ``cv2.contourArea``."""
+    if len(contours) == 1:
+        return contours[0]
     if len(contours) < _VECTORISE_AREAS_FROM:
         return max(contours, key=cv2.contourArea)
     points, starts, lengths = _contour_table(contours)
@@ -228,17 +255,50 @@ def _pixels_above(m8: np.ndarray) -> np.ndarray:
     return m8.size - below
 
 
+def _maxima_below(m8: np.ndarray) -> np.ndarray:
+    """``below[c + 1]``: the number of regional maxima of the map with a
+    value of at most ``c``, for ``c`` in ``-1 .. 255`` (int64[257]).
+
+    A regional maximum is an 8-connected plateau whose neighbours are all
+    lower. Its pixels are at least as high as their 8 neighbours (set
+    ``S``), and adjacent pixels of ``S`` are equal, so the plateaus of ``S``
+    are its 8-connected components; a component is a regional maximum unless
+    one of its pixels has an equal neighbour outside ``S`` (one that has a
+    higher neighbour). Plateaus of 0 are left out: one is a regional
+    maximum only when it is the whole map, whose masks are then all empty.
+    """
+    kernel = np.ones((3, 3), dtype=np.uint8)
+    peak = (m8 == cv2.dilate(m8, kernel)) & (m8 > 0)
+    # Pixels of S equal to their highest neighbour outside S.
+    spill = (cv2.dilate(m8 * ~peak, kernel) == m8) & peak
+    num, labels = cv2.connectedComponents(
+        peak.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    where = np.flatnonzero(peak)
+    label = labels.reshape(-1)[where]
+    spilled = np.zeros(num, dtype=bool)
+    spilled[label[spill.reshape(-1)[where]]] = True
+    value = np.zeros(num, dtype=np.int64)
+    value[label] = m8.reshape(-1)[where]
+    maxima = value[1:][~spilled[1:]]
+    return np.concatenate([[0], np.cumsum(np.bincount(maxima, minlength=256))])
+
+
 class _Plan(NamedTuple):
-    """What one map needs traced: the uint8 map, one crop per distinct
-    non-empty mask ``(cut, top, bottom, left, right)``, whether an empty
-    mask comes first, and the distinct mask of each threshold."""
+    """What one map needs traced: the uint8 map; per distinct non-empty
+    mask, in decreasing cut order, its crop ``(cut, top, bottom, left,
+    right)`` and the reference box of its pixels' bounding rectangle;
+    whether an empty mask comes first; the distinct mask of each threshold;
+    and, for chaining (see :func:`_trace`), :func:`_maxima_below` or None.
+    """
     m8: np.ndarray
     crops: List[Tuple[int, int, int, int, int]]
+    mask_boxes: List[List[int]]
     empty: int
     inverse: np.ndarray
+    maxima_below: Optional[np.ndarray]
 
 
-def _plan(m: np.ndarray, taus: np.ndarray) -> _Plan:
+def _plan(m: np.ndarray, taus: np.ndarray, chain: bool) -> _Plan:
     """Distinct masks of one map over the thresholds, and their crops."""
     m8 = _to_uint8(m)
     height, width = m8.shape
@@ -257,26 +317,59 @@ def _plan(m: np.ndarray, taus: np.ndarray) -> _Plan:
             np.minimum(y1 + 2, height).tolist(),
             np.maximum(x0 - 1, 0).tolist(),
             np.minimum(x1 + 2, width).tolist()))
-    return _Plan(m8, crops, int(uniq[0] == 0), inverse.reshape(-1))
+    # boundingRect of the pixels: (x0, y0, x1 - x0 + 1, y1 - y0 + 1).
+    mask_boxes = np.stack([
+        x0, y0,
+        np.minimum(x1 + 1, width - 1),
+        np.minimum(y1 + 1, height - 1)
+    ], axis=1).tolist()
+    return _Plan(m8, crops, mask_boxes, int(uniq[0] == 0),
+                 inverse.reshape(-1), _maxima_below(m8) if chain else None)
 
 
 def _trace(m8: np.ndarray, crops: Sequence[Tuple[int, int, int, int, int]],
+           mask_boxes: Sequence[List[int]], maxima_below: Optional[np.ndarray],
            largest: bool, every: bool) -> Tuple[list, list]:
     """Boxes of each crop's mask: the largest contour's (a list) and every
-    contour's (an int64[K, 4] array), in map pixels."""
+    contour's (an int64[K, 4] array), in map pixels.
+
+    The crops must come in decreasing cut order. With ``maxima_below`` (in
+    largest-contour mode only), a mask is not traced when a higher cut's
+    mask has a single outermost component and no regional maximum lies
+    between the two cuts: its box is then its pixels' (module docstring).
+    """
     height, width = m8.shape
+    # Without `every`, only outer contours of outermost components can be
+    # the largest (module docstring): RETR_EXTERNAL lists just those.
+    mode = cv2.RETR_TREE if every else cv2.RETR_EXTERNAL
+    # One buffer for all binary masks, instead of fresh memory per mask.
+    buffer = np.empty(m8.size, dtype=np.uint8)
     largest_boxes, every_boxes = [], []
-    for cut, top, bottom, left, right in crops:
-        _, binary = cv2.threshold(m8[top:bottom, left:right], cut, 255,
-                                  cv2.THRESH_BINARY)
-        contours = cv2.findContours(binary, cv2.RETR_TREE,
-                                    cv2.CHAIN_APPROX_SIMPLE)[0]
+    # Maxima below the last cut whose mask has one outermost component.
+    chained = None
+    for (cut, top, bottom, left, right), box in zip(crops, mask_boxes):
+        if maxima_below is not None:
+            below = int(maxima_below[max(cut, -1) + 1])
+            if below == chained:
+                largest_boxes.append(box)
+                continue
+        binary = buffer[:(bottom - top) * (right - left)].reshape(
+            bottom - top, right - left)
+        cv2.threshold(
+            m8[top:bottom, left:right],
+            cut,
+            255,
+            cv2.THRESH_BINARY,
+            dst=binary)
+        contours = cv2.findContours(binary, mode, cv2.CHAIN_APPROX_SIMPLE)[0]
         if largest:
             x, y, w, h = cv2.boundingRect(_largest_contour(contours))
             largest_boxes.append(
                 _rect_to_box(x + left, y + top, w, h, width, height))
         if every:
             every_boxes.append(_all_boxes(contours, left, top, width, height))
+        if maxima_below is not None:
+            chained = below if len(contours) == 1 else None
     return largest_boxes, every_boxes
 
 
@@ -315,11 +408,13 @@ def _sweep(maps: MapsType, thresholds: Sequence[float], largest: bool,
     largest_boxes = np.zeros((len(maps), len(taus), 4), dtype=np.int64)
     every_boxes = [[] for _ in maps]
     if len(taus) > 0 and maps:
-        plans = [_plan(m, taus) for m in maps]
+        chain = largest and not every
+        plans = [_plan(m, taus, chain) for m in maps]
         # Each map's crops are dealt round-robin to `chunks` jobs, so that
         # threads share the costly low thresholds even for a single map.
         chunks = max(num_threads, 1)
-        jobs = [(p.m8, p.crops[j::chunks], largest, every) for p in plans
+        jobs = [(p.m8, p.crops[j::chunks], p.mask_boxes[j::chunks],
+                 p.maxima_below, largest, every) for p in plans
                 for j in range(chunks)]
         if chunks > 1:
             with ThreadPoolExecutor(chunks) as pool:

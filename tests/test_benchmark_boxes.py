@@ -1,0 +1,102 @@
+"""tools/benchmark_boxes.py: a trained model's maps (--from-checkpoint),
+saved and reloaded (--save-maps, --maps), and the printed table."""
+import benchmark_boxes
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_c2am_cfg
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from mmc2am.apis.multiscale import multiscale_map
+from mmc2am.datasets.synthetic import generate_scene
+
+SCENE_SIZE = 48
+
+
+@pytest.fixture
+def model_files(tmp_path):
+    """A config (tiny C2AM, 48 px synthetic test scenes) and the checkpoint
+    of its model with a decided polarity. Returns (config, checkpoint,
+    model)."""
+    cfg = Config(
+        dict(
+            default_scope='mmseg',
+            model=tiny_c2am_cfg(),
+            test_dataloader=dict(
+                dataset=dict(
+                    type='SyntheticScenesDataset', img_size=SCENE_SIZE))))
+    cfg_path = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_path)
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_c2am_cfg()).eval()
+    model.set_polarity(False)
+    checkpoint = str(tmp_path / 'c2am.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return cfg_path, checkpoint, model
+
+
+def test_model_maps_are_upsampled_scene_maps(model_files):
+    cfg_path, checkpoint, model = model_files
+    maps = benchmark_boxes.model_maps(
+        cfg_path, checkpoint, num=2, size=40, scene_seed=5)
+    assert maps.shape == (2, 40, 40) and maps.dtype == np.float32
+    for i in range(2):
+        # Scene i of seed 5, mapped at scale 1 without flip, upsampled.
+        img = generate_scene((5, i), SCENE_SIZE)['img']
+        expected = cv2.resize(
+            multiscale_map(model, img, scales=(1.0, ), flip=False), (40, 40),
+            interpolation=cv2.INTER_LINEAR)
+        np.testing.assert_allclose(maps[i], expected, atol=1e-5)
+
+
+def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
+                                               capsys):
+    cfg_path, checkpoint, _ = model_files
+    saved = tmp_path / 'maps.npy'
+    benchmark_boxes.main([
+        '--num-maps', '2', '--size', '32', '--repeat', '1', '--threads', '2',
+        '--from-checkpoint', cfg_path, checkpoint, '--save-maps',
+        str(saved)
+    ])
+    rows = capsys.readouterr().out.splitlines()
+    # Title, header, rule, then 3 modes for each of 3 map families.
+    assert len(rows) == 3 + 9
+    assert sum('trained model (c2am.pth)' in r for r in rows) == 3
+    maps = np.load(saved)
+    assert maps.shape == (2, 32, 32)
+    # The saved maps are timed again through --maps, under their file name.
+    benchmark_boxes.main([
+        '--num-maps', '1', '--size', '16', '--repeat', '1', '--maps',
+        str(saved)
+    ])
+    assert sum('maps.npy (32x32)' in r
+               for r in capsys.readouterr().out.splitlines()) == 3
+
+
+def test_bad_inputs_name_the_file(tmp_path, model_files):
+    with pytest.raises(SystemExit, match='does not exist'):
+        benchmark_boxes.main(['--maps', str(tmp_path / 'missing.npy')])
+    flat = tmp_path / 'flat.npy'
+    np.save(flat, np.zeros((4, 4)))
+    with pytest.raises(SystemExit, match=r'flat.npy: expected maps'):
+        benchmark_boxes.main(['--num-maps', '1', '--size', '8', '--maps',
+                              str(flat)])
+    with pytest.raises(SystemExit, match='config .* does not exist'):
+        benchmark_boxes.main([
+            '--from-checkpoint',
+            str(tmp_path / 'no_cfg.py'), model_files[1]
+        ])
+    with pytest.raises(SystemExit, match='pass --from-checkpoint'):
+        benchmark_boxes.main(['--save-maps', str(tmp_path / 'out.npy')])
+    # A config whose test set is not synthetic scenes.
+    folder_cfg = Config(
+        dict(
+            model=tiny_c2am_cfg(),
+            test_dataloader=dict(
+                dataset=dict(type='ImageFolderDataset', data_root='x'))))
+    folder_path = str(tmp_path / 'folder_cfg.py')
+    folder_cfg.dump(folder_path)
+    with pytest.raises(SystemExit, match="got 'ImageFolderDataset'"):
+        benchmark_boxes.model_maps(folder_path, model_files[1], 1, 8, 0)
