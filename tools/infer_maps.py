@@ -13,18 +13,27 @@ Output per image ``<name>`` (the image file's stem; for
 - ``OUT/<name>.npy``: float16 ``np.ndarray[H, W]`` in ``[0, 1]``, maximum
   1 (all zeros when no map is positive), in original image pixels;
 - ``OUT/overlays/<name>.png`` with ``--overlays``: the map as a heat
-  overlay on the image.
+  overlay on the image;
+- ``CUE_DIR/<name>.png`` with ``--cue-dir``: the background cue (method.md
+  section 6.3, :func:`mmc2am.functional.cues.background_cue`): foreground
+  where the saved (float16) map exceeds ``--cue-threshold`` (0.3), refined
+  by the dense CRF on the image with the reference's settings (unless
+  ``--no-crf``); uint8, foreground 255, the size of the image. An image
+  whose map is already saved is not mapped again: its cue comes from the
+  saved map, so cues of other settings (another ``--cue-dir``) are cheap.
 
 Files are written atomically, so an existing one is complete: a re-run
 maps only the images with missing outputs. ``OUT/settings.json`` records
-the settings; a re-run with others is refused (use another ``--out``).
+the settings; a re-run with others is refused (use another ``--out``);
+``CUE_DIR/settings.json`` likewise records the cue settings.
 Images that cannot be read (or give NaN maps) are skipped and listed at
 the end; they are tried again by the next run. The exit status is non-zero
 only with ``--strict`` and some image listed.
 
 Example:
     python tools/infer_maps.py configs/c2am/c2am_r50_image_folder.py \\
-        work_dirs/c2am_r50_image_folder/epoch_10.pth --out work_dirs/maps
+        work_dirs/c2am_r50_image_folder/epoch_10.pth --out work_dirs/maps \\
+        --cue-dir work_dirs/cues
 """
 import argparse
 import os.path as osp
@@ -46,6 +55,7 @@ from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.transforms.loading import read_image_bgr8
+from mmc2am.functional.cues import background_cue
 from mmc2am.utils.io import (atomic_output, check_settings,
                              remove_stale_temp_files)
 from mmc2am.utils.png import write_png
@@ -85,6 +95,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--overlays',
         action='store_true',
         help='also draw OUT/overlays/<name>.png')
+    parser.add_argument(
+        '--cue-dir', help='also write background cue PNGs to this folder')
+    parser.add_argument(
+        '--cue-threshold',
+        type=float,
+        default=0.3,
+        help='foreground threshold of the cues (default: 0.3)')
+    parser.add_argument(
+        '--no-crf',
+        action='store_true',
+        help='cues without the dense CRF (the thresholded map)')
     parser.add_argument(
         '--workers', type=int, default=2, help='image loading processes')
     parser.add_argument(
@@ -134,6 +155,11 @@ def save_map(path: str, obj_map: np.ndarray) -> None:
         np.save(f, obj_map.astype(np.float16))
 
 
+def load_map(path: str) -> np.ndarray:
+    """Read a map written by :func:`save_map` as float32."""
+    return np.load(path).astype(np.float32)
+
+
 def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     """Map the images with missing outputs.
 
@@ -162,11 +188,24 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             scales=args.scales,
             flip=not args.no_flip,
             polarity=args.polarity))
+    if args.cue_dir:
+        if not 0 <= args.cue_threshold < 1:
+            raise ValueError('--cue-threshold must lie in [0, 1); got '
+                             f'{args.cue_threshold}.')
+        remove_stale_temp_files(args.cue_dir)
+        check_settings(
+            args.cue_dir,
+            dict(
+                maps=osp.abspath(args.out),
+                threshold=args.cue_threshold,
+                crf=not args.no_crf))
 
     def outputs(name: str) -> List[str]:
         paths = [osp.join(args.out, name + '.npy')]
         if args.overlays:
             paths.append(osp.join(args.out, 'overlays', name + '.png'))
+        if args.cue_dir:
+            paths.append(osp.join(args.cue_dir, name + '.png'))
         return paths
 
     pending = [
@@ -175,7 +214,11 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     ]
     problems = []
     if pending:
-        model = init_c2am(cfg, args.checkpoint, args.device)
+        # Images whose map is saved (only a cue or overlay is missing) are
+        # not mapped again.
+        model = None
+        if not all(osp.isfile(outputs(names[i])[0]) for i in pending):
+            model = init_c2am(cfg, args.checkpoint, args.device)
         visualizer = Visualizer(name=f'infer_maps_{id(args)}')
         loader = DataLoader(
             SafeItems(dataset, pending, [_ReadImage()]),
@@ -188,15 +231,25 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             if sample is None:
                 problems.append(error)
                 continue
+            paths = outputs(names[index])
             try:
-                obj_map = multiscale_map(model, sample['img'], args.scales,
-                                         not args.no_flip, args.polarity)
+                if osp.isfile(paths[0]):
+                    obj_map = load_map(paths[0])
+                else:
+                    obj_map = multiscale_map(model, sample['img'], args.scales,
+                                             not args.no_flip, args.polarity)
+                    save_map(paths[0], obj_map)
+                    # The cue of the saved map, as a later run would make.
+                    obj_map = load_map(paths[0])
+                if args.cue_dir:
+                    cue = background_cue(obj_map, sample['img'],
+                                         args.cue_threshold, not args.no_crf)
             except ValueError as err:
                 problems.append(f'{sample["img_path"]}: {err}')
                 continue
-            paths = outputs(names[index])
-            save_map(paths[0], obj_map)
-            if args.overlays:
+            if args.cue_dir:
+                write_png(paths[-1], cue)
+            if args.overlays and not osp.isfile(paths[1]):
                 drawing = draw_map_and_boxes(visualizer,
                                              sample['img'][..., ::-1],
                                              obj_map, np.zeros((0, 4)),
