@@ -1,5 +1,6 @@
 """tools/infer_maps.py: the saved map against a hand-assembled multi-scale
-map, the two polarity modes, resuming, and unreadable images."""
+map, the two polarity modes, resuming, unreadable images, and the images of
+--img-dir [--list] against those of the config's dataset."""
 import os
 import os.path as osp
 
@@ -14,6 +15,7 @@ from conftest import tiny_c2am_cfg
 from mmengine.config import Config
 from mmseg.registry import MODELS
 
+from mmc2am.apis.dataset_items import build_folder_dataset, output_names
 from mmc2am.functional.cues import fuse_multiscale
 
 MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
@@ -145,3 +147,93 @@ def test_truncated_jpeg_listed(setup, tmp_path, capsys):
         'noise_a.npy', 'noise_b.npy', 'settings.json'
     ]
     assert infer_maps.main(argv + ['--strict']) == 1
+
+
+def test_img_dir_maps_equal_the_config_dataset_route(setup, tmp_path,
+                                                     capsys):
+    cfg_path, checkpoint, _, root = setup
+    (root / 'sub').mkdir()
+    os.link(root / 'noise_b.png', root / 'sub' / 'noise_c.png')
+    common = [cfg_path, checkpoint, '--scales', '0.5', '1.0', '--workers', '0']
+    assert infer_maps.main(common + ['--out', str(tmp_path / 'cfg')]) == 0
+    # The whole folder: sub-folders kept in the output names.
+    scan = tmp_path / 'scan'
+    assert infer_maps.main(common +
+                           ['--img-dir', str(root), '--out', str(scan)]) == 0
+    for name in ('noise_a', 'noise_b'):
+        np.testing.assert_array_equal(
+            np.load(scan / f'{name}.npy'),
+            np.load(tmp_path / 'cfg' / f'{name}.npy'))
+    np.testing.assert_array_equal(
+        np.load(scan / 'sub' / 'noise_c.npy'),
+        np.load(tmp_path / 'cfg' / 'noise_c.npy'))
+    # A list: first words (an image-level label line, a bare name), the
+    # ending found from the first image; a missing image listed at the end.
+    names = tmp_path / 'names.txt'
+    names.write_text('# image labels\nnoise_b 0 2\n\nmissing\nnoise_a\n')
+    listed = tmp_path / 'listed'
+    argv = common + [
+        '--img-dir', str(root), '--list', str(names), '--out', str(listed)
+    ]
+    capsys.readouterr()
+    assert infer_maps.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert '2 maps written' in printed and '1 images not mapped' in printed
+    assert f'{root / "missing.png"}: image file not found' in printed
+    assert sorted(os.listdir(listed)) == [
+        'noise_a.npy', 'noise_b.npy', 'settings.json'
+    ]
+    for name in ('noise_a', 'noise_b'):
+        np.testing.assert_array_equal(
+            np.load(listed / f'{name}.npy'),
+            np.load(tmp_path / 'cfg' / f'{name}.npy'))
+    assert infer_maps.main(argv + ['--strict']) == 1
+    # The image source is a setting: one --out holds one set of images.
+    other = tmp_path / 'val.txt'
+    other.write_text('noise_a\n')
+    with pytest.raises(ValueError, match=r"\['images'\] differ"):
+        infer_maps.main(common + [
+            '--img-dir', str(root), '--list', str(other), '--out', str(listed)
+        ])
+    with pytest.raises(ValueError, match=r"\['images'\] differ"):
+        infer_maps.main(common + ['--out', str(scan)])
+    with pytest.raises(ValueError, match=r"\['images'\] differ"):
+        infer_maps.main(common + [
+            '--out', str(tmp_path / 'cfg'), '--cfg-options',
+            'train_dataloader.dataset.recursive=False'
+        ])
+
+
+def test_img_dir_bad_arguments(setup, tmp_path, capsys):
+    cfg_path, checkpoint, _, root = setup
+    common = [cfg_path, checkpoint, '--out', str(tmp_path / 'maps')]
+    for extra in (['--list', 'x.txt'], ['--img-dir', str(root), '--split',
+                                        'val'], ['--img-suffix', '.png']):
+        with pytest.raises(SystemExit):
+            infer_maps.main(common + extra)
+    assert 'go with --img-dir' in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match='nowhere does not exist'):
+        infer_maps.main(common + ['--img-dir', str(tmp_path / 'nowhere')])
+    with pytest.raises(FileNotFoundError, match='list file .*none.txt'):
+        infer_maps.main(
+            common +
+            ['--img-dir', str(root), '--list', str(tmp_path / 'none.txt')])
+    names = tmp_path / 'names.txt'
+    names.write_text('noise_z\n')
+    with pytest.raises(FileNotFoundError, match='--img-suffix'):
+        infer_maps.main(common +
+                        ['--img-dir', str(root), '--list', str(names)])
+    assert not osp.exists(tmp_path / 'maps')
+
+
+def test_output_names(setup):
+    _, _, _, root = setup
+    # Listed names with an explicit ending: the names themselves.
+    names = root.parent / 'names.txt'
+    names.write_text('noise_b\nnoise_a\n')
+    dataset = build_folder_dataset(str(root), str(names), '.png')
+    assert output_names(dataset, str(root)) == ['noise_b', 'noise_a']
+    # One stem, two endings: refused.
+    cv2.imwrite(str(root / 'noise_a.jpg'), np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"1 output names .*\['noise_a'\]"):
+        output_names(build_folder_dataset(str(root)), str(root))

@@ -196,7 +196,7 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
     text = capsys.readouterr().out
     assert '2 label maps written' in text and '4 images with problems' in text
     assert 'c: ' in text and 'c.png does not exist' in text
-    assert 'd: cue (3, 3) and CAMs (2, 3) differ in size (both' in text
+    assert 'is 3x3 but the CAMs of' in text and 'd.npy are 2x3' in text
     assert 'e: no foreground class' in text
     assert 'f: ' in text
 
@@ -219,6 +219,51 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
     np.testing.assert_array_equal(
         load_label_map(str(base / 'a.png')), [[3, 8, 0], [8, 0, 0]])
     assert 'zz: no CAM file' in capsys.readouterr().out
+
+
+def test_refine_tool_lists_every_kind_of_problem_in_one_run(
+        cam_dataset, capsys):
+    """Good images among a missing CAM file, a missing cue, a cue of another
+    size and CAM files without a foreground class, in one run: each bad one
+    named in the final list with its reason, each good one written."""
+    import refine_cam_labels
+    cams, cues = cam_dataset / 'cams', cam_dataset / 'cues'
+    # g: IRN layout (as tools/infer_cams.py writes) with no class at all.
+    write_npy(cams / 'g.npy', keys=np.zeros(0, np.int64),
+              hr_cam=np.zeros((0, 2, 3), np.float16))
+    # h: a good image listed after the bad ones.
+    write_npy(cams / 'h.npy', keys=np.array([0]), high_res=CAMS_B)
+    save_label_map(str(cues / 'h.png'), CUE_B)
+    names = cam_dataset / 'names.txt'
+    names.write_text('a\nzz\nc\nd\ne\ng\nf\nb\nh\n')
+    out = cam_dataset / 'labels'
+    assert refine_cam_labels.main([
+        '--cams', str(cams), '--cues', str(cues), '--out', str(out),
+        '--list', str(names), '--strict'
+    ]) == 1
+    np.testing.assert_array_equal(
+        load_label_map(str(out / 'a.png')), [[3, 8, 0], [8, 0, 3]])
+    for name in ('b', 'h'):
+        np.testing.assert_array_equal(
+            load_label_map(str(out / f'{name}.png')), [[1, 1, 1], [0, 0, 0]])
+    assert sorted(os.listdir(out)) == ['a.png', 'b.png', 'h.png']
+    text = capsys.readouterr().out
+    assert '3 label maps written' in text and '6 images with problems' in text
+    listed = text.split('Images not written:\n')[1].splitlines()
+    assert [line.split(':')[0].strip() for line in listed] == [
+        'zz', 'c', 'd', 'e', 'g', 'f'
+    ]
+    reasons = dict(line.strip().split(': ', 1) for line in listed)
+    assert reasons['zz'].startswith('no CAM file zz.npy or zz.npz in')
+    assert reasons['c'].startswith(f'cue file {cues / "c.png"} does not '
+                                   'exist')
+    assert reasons['d'].startswith(
+        f'cue {cues / "d.png"} is 3x3 but the CAMs of {cams / "d.npy"} are '
+        '2x3 (height x width): both must be at the size of the image')
+    for name in ('e', 'g'):
+        assert reasons[name].startswith(
+            f'no foreground class in {cams / name}.npy')
+    assert reasons['f'].startswith(f'{cams / "f.npy"}: unreadable')
 
 
 def test_eval_tool_scores_and_sweep(cam_dataset, capsys):

@@ -81,22 +81,16 @@ def _maps_and_cams(tmp) -> dict:
     # 2. Maps and cues of a tiny C²AM (fixed weights, flipped polarity),
     # on the exported images as the script reads them.
     c2am_cfg = str(tmp / 'c2am.py')
-    Config(
-        dict(
-            default_scope='mmseg',
-            model=tiny_c2am_cfg(),
-            train_dataloader=dict(
-                dataset=dict(
-                    type='ImageFolderDataset',
-                    data_root=data,
-                    data_prefix=dict(img_path='JPEGImages'),
-                    ann_file='ImageSets/Segmentation/train.txt',
-                    img_suffix='.png')))).dump(c2am_cfg)
+    Config(dict(default_scope='mmseg', model=tiny_c2am_cfg())).dump(c2am_cfg)
     c2am = _checkpoint(tiny_c2am_cfg(), str(tmp / 'c2am.pth'), True)
     maps, cues = osp.join(work, 'maps'), osp.join(data, 'cues')
+    images = [
+        '--img-dir', f'{data}/JPEGImages', '--list',
+        f'{data}/ImageSets/Segmentation/train.txt'
+    ]
     assert infer_maps.main([
-        c2am_cfg, c2am, '--out', maps, '--cue-dir', cues, '--scales', '0.5',
-        '1.0', '--workers', '0', '--strict'
+        c2am_cfg, c2am, *images, '--out', maps, '--cue-dir', cues,
+        '--scales', '0.5', '1.0', '--workers', '0', '--strict'
     ]) == 0
     # 3. Class CAMs of a tiny 4-class classifier.
     cls_cfg = str(tmp / 'cls.py')
@@ -122,7 +116,8 @@ def _maps_and_cams(tmp) -> dict:
         cams=cams,
         gt_args=gt_args,
         c2am_cfg=c2am_cfg,
-        c2am=c2am)
+        c2am=c2am,
+        images=images)
 
 
 def _run_sequence(p: dict, capsys) -> dict:
@@ -264,7 +259,10 @@ def test_segmentation_config_trains_on_the_pseudo_labels(
 def test_cues_of_other_settings_come_from_the_saved_maps(
         pipeline, monkeypatch):
     p = pipeline
-    argv = [p['c2am_cfg'], p['c2am'], '--out', p['maps'], '--workers', '0']
+    argv = [
+        p['c2am_cfg'], p['c2am'], *p['images'], '--out', p['maps'],
+        '--workers', '0'
+    ]
     cues = str(p['tmp'] / 'cues_0.5')
 
     def no_model(*args, **kwargs):

@@ -48,10 +48,11 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import SafeItems
+from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
+                                       output_names)
 from mmc2am.apis.inference import init_classifier
 from mmc2am.apis.multiscale import multiscale_cams
-from mmc2am.datasets.image_folder import IMG_EXTENSIONS, format_names
+from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.image_labels import ImageLabelDataset, read_image_labels
 from mmc2am.utils.io import (atomic_output, check_settings,
                              remove_stale_temp_files)
@@ -102,17 +103,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def find_suffix(img_dir: str, name: str) -> str:
-    """The ending of ``IMG_DIR/<name>.*`` among common image endings."""
-    for suffix in IMG_EXTENSIONS:
-        for ending in (suffix, suffix.upper()):
-            if osp.isfile(osp.join(img_dir, name + ending)):
-                return ending
-    raise FileNotFoundError(
-        f'no image {name}{{{",".join(IMG_EXTENSIONS)}}} in {img_dir} (the '
-        'first image of --labels); check --img-dir, or give --img-suffix.')
-
-
 def save_cams(path: str, keys: List[int], cams: np.ndarray,
               dtype: str) -> None:
     """Write ``dict(keys, hr_cam)`` as a pickled ``.npy``, atomically."""
@@ -136,18 +126,6 @@ def check_classes(labels: Dict[str, List[int]], num_classes: int,
             f'use the classifier trained on these labels.')
 
 
-def label_dataset(args: argparse.Namespace, suffix: str) -> ImageLabelDataset:
-    """The labelled images, listed ones that do not exist left out."""
-    return ImageLabelDataset(
-        ann_file=osp.abspath(args.labels),
-        data_prefix=dict(img_path=osp.abspath(args.img_dir)),
-        img_suffix=suffix,
-        skip_missing=True,
-        pipeline=[],
-        test_mode=True,
-        serialize_data=False)
-
-
 def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
     """Map the labelled images with missing outputs.
 
@@ -167,7 +145,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
     if cfg.model.get('num_classes') is not None:
         check_classes(labels, cfg.model.num_classes, args.labels)
     empty = [name for name, classes in labels.items() if not classes]
-    suffix = args.img_suffix or find_suffix(args.img_dir, next(iter(labels)))
+    dataset = build_folder_dataset(
+        args.img_dir, args.labels, args.img_suffix, labelled=True)
     remove_stale_temp_files(args.out_dir)
     check_settings(
         args.out_dir,
@@ -178,16 +157,10 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
             scales=args.scales,
             flip=not args.no_flip,
             dtype=args.dtype))
-    dataset = label_dataset(args, suffix)
     problems = [f'{path}: image file not found' for path in dataset.skipped]
-    names = {
-        osp.join(osp.abspath(args.img_dir), name + suffix): name
-        for name in labels
-    }
     outputs = [
-        osp.join(args.out_dir,
-                 names[dataset.get_data_info(i)['img_path']] + '.npy')
-        for i in range(len(dataset))
+        osp.join(args.out_dir, name + '.npy')
+        for name in output_names(dataset, args.img_dir)
     ]
     mapped = [
         i for i in range(len(dataset)) if dataset.get_data_info(i)['gt_label']

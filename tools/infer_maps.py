@@ -1,14 +1,19 @@
 """Write the multi-scale C²AM object map of every image of a dataset.
 
 For each image of the config's dataset (``train_dataloader.dataset``, or
-``--split val|test``: that dataloader's), the trained C²AM (its saved
-polarity applied with ``--polarity``) maps the image at every ``--scales``
-factor and its horizontal flip, and the maps are fused (method.md section
-6.2, :func:`mmc2am.apis.multiscale.multiscale_map`): the input of
-background cues (``mmc2am.functional.cues.background_cue``).
+``--split val|test``: that dataloader's), or instead of ``--img-dir``
+(every image under it, or those named by ``--list``: the first word of
+each line, as in VOC ``ImageSets`` lists and image-level label files, with
+``--img-suffix`` appended, by default the first listed image's ending),
+the trained C²AM (its saved polarity applied with ``--polarity``) maps the
+image at every ``--scales`` factor and its horizontal flip, and the maps
+are fused (method.md section 6.2,
+:func:`mmc2am.apis.multiscale.multiscale_map`): the input of background
+cues (``mmc2am.functional.cues.background_cue``).
 
 Output per image ``<name>`` (the image file's stem; for
-``SyntheticScenesDataset`` its virtual ``img_path``'s):
+``SyntheticScenesDataset`` its virtual ``img_path``'s; with ``--img-dir``
+its path relative to the folder less the ending, so a listed name):
 
 - ``OUT/<name>.npy``: float16 ``np.ndarray[H, W]`` in ``[0, 1]``, maximum
   1 (all zeros when no map is positive), in original image pixels;
@@ -24,33 +29,42 @@ Output per image ``<name>`` (the image file's stem; for
 
 Files are written atomically, so an existing one is complete: a re-run
 maps only the images with missing outputs. ``OUT/settings.json`` records
-the settings; a re-run with others is refused (use another ``--out``);
-``CUE_DIR/settings.json`` likewise records the cue settings.
-Images that cannot be read (or give NaN maps) are skipped and listed at
-the end; they are tried again by the next run. The exit status is non-zero
-only with ``--strict`` and some image listed.
+the settings, the images' source included (the config's dataset, or the
+folder, list and ending); a re-run with others is refused (use another
+``--out``); ``CUE_DIR/settings.json`` likewise records the cue settings.
+Images that cannot be read (or give NaN maps), and listed images that do
+not exist, are skipped and listed at the end; they are tried again by the
+next run. The exit status is non-zero only with ``--strict`` and some image
+listed.
 
 Example:
     python tools/infer_maps.py configs/c2am/c2am_r50_image_folder.py \\
         work_dirs/c2am_r50_image_folder/epoch_10.pth --out work_dirs/maps \\
         --cue-dir work_dirs/cues
+    python tools/infer_maps.py configs/demo/c2am_scenes.py \\
+        work_dirs/demo/c2am/iter_300.pth \\
+        --img-dir data/scenes_voc/JPEGImages \\
+        --list data/scenes_voc/ImageSets/Segmentation/train.txt \\
+        --out work_dirs/maps
 """
 import argparse
+import json
 import os.path as osp
 import sys
-from collections import Counter
 from typing import List, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dataset import BaseDataset
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
 from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
+from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
+                                       build_load_only_dataset, output_names)
 from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.image_folder import format_names
@@ -70,11 +84,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='the C²AM config')
     parser.add_argument('checkpoint', help='the trained C²AM checkpoint')
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         '--split',
         choices=list(SPLITS),
         default='train',
         help='whose dataloader\'s dataset to map (default: train)')
+    source.add_argument(
+        '--img-dir', help='map the images of this folder instead')
+    parser.add_argument(
+        '--list',
+        help='with --img-dir: file whose lines start with the names of the '
+        'images to map (e.g. VOC ImageSets); default: every image under '
+        '--img-dir')
+    parser.add_argument(
+        '--img-suffix',
+        help='with --list: appended to each name, e.g. .jpg (default: the '
+        'ending the first listed image has)')
     parser.add_argument(
         '--scales',
         type=float,
@@ -121,7 +147,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.img_dir and (args.list or args.img_suffix is not None):
+        parser.error('--list and --img-suffix go with --img-dir')
+    return args
 
 
 class _ReadImage:
@@ -134,21 +163,6 @@ class _ReadImage:
         return results
 
 
-def image_names(dataset) -> List[str]:
-    """The output name of every image; refuses names used twice."""
-    names = [
-        osp.splitext(osp.basename(dataset.get_data_info(i)['img_path']))[0]
-        for i in range(len(dataset))
-    ]
-    twice = sorted(n for n, k in Counter(names).items() if k > 1)
-    if twice:
-        raise ValueError(
-            f'{len(twice)} file names occur more than once in the dataset '
-            f'(outputs are named by the file stem): {twice[:5]}. Rename the '
-            'images or map the folders separately.')
-    return names
-
-
 def save_map(path: str, obj_map: np.ndarray) -> None:
     """Write a map as float16 ``.npy``, atomically."""
     with atomic_output(path) as tmp, open(tmp, 'wb') as f:
@@ -158,6 +172,34 @@ def save_map(path: str, obj_map: np.ndarray) -> None:
 def load_map(path: str) -> np.ndarray:
     """Read a map written by :func:`save_map` as float32."""
     return np.load(path).astype(np.float32)
+
+
+def build_dataset(cfg: Config,
+                  args: argparse.Namespace) -> Tuple[BaseDataset, dict]:
+    """The images to map, and their source as ``settings.json`` records it
+    (a re-run on other images is refused).
+
+    Returns:
+        tuple: (the dataset, built for loading only; the source: the
+        ``--img-dir`` folder, ``--list`` and ``--img-suffix``, or the split
+        and its dataset config).
+    """
+    if args.img_dir:
+        dataset = build_folder_dataset(args.img_dir, args.list,
+                                       args.img_suffix)
+        return dataset, dict(
+            img_dir=osp.abspath(args.img_dir),
+            list=osp.abspath(args.list) if args.list else None,
+            img_suffix=dataset.img_suffix)
+    loader_cfg = cfg.get(SPLITS[args.split])
+    if not loader_cfg or 'dataset' not in loader_cfg:
+        raise KeyError(f'{cfg.filename} has no {SPLITS[args.split]}.dataset '
+                       f'for --split {args.split}.')
+    dataset_cfg = dict(loader_cfg['dataset'], pipeline=[])
+    # As the JSON file holds it (tuples as lists), to compare on re-runs.
+    dataset_cfg = json.loads(json.dumps(dataset_cfg, default=str))
+    return build_load_only_dataset(loader_cfg['dataset']), dict(
+        split=args.split, dataset=dataset_cfg)
 
 
 def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
@@ -172,19 +214,21 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     if min(args.scales) <= 0:
         raise ValueError(f'--scales must be positive; got {args.scales}.')
-    loader_cfg = cfg.get(SPLITS[args.split])
-    if not loader_cfg or 'dataset' not in loader_cfg:
-        raise KeyError(f'{cfg.filename} has no {SPLITS[args.split]}.dataset '
-                       f'for --split {args.split}.')
-    dataset = build_load_only_dataset(loader_cfg['dataset'])
-    names = image_names(dataset)
+    dataset, images = build_dataset(cfg, args)
+    names = output_names(dataset, args.img_dir)
+    # Listed images that do not exist (--list).
+    problems = [
+        f'{path}: image file not found'
+        for path in getattr(dataset, 'skipped', [])
+    ]
+    not_found = len(problems)
     remove_stale_temp_files(args.out)
     check_settings(
         args.out,
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
-            split=args.split,
+            images=images,
             scales=args.scales,
             flip=not args.no_flip,
             polarity=args.polarity))
@@ -212,7 +256,6 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         i for i, name in enumerate(names)
         if not all(osp.isfile(p) for p in outputs(name))
     ]
-    problems = []
     if pending:
         # Images whose map is saved (only a cue or overlay is missing) are
         # not mapped again.
@@ -256,7 +299,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
                                              np.zeros((0, 4)))
                 write_png(paths[1], drawing[..., ::-1])
         print()
-    return len(pending) - len(problems), len(names) - len(pending), problems
+    written = len(pending) - (len(problems) - not_found)
+    return written, len(names) - len(pending), problems
 
 
 def main(argv=None) -> int:

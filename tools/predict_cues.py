@@ -2,9 +2,12 @@
 
 Cue refinement (method.md section 6.4): a model trained on the background
 cues (e.g. ``configs/wsss/cue_refine_r18_scenes.py``) predicts every image
-of ``--img-dir`` (recursively, or the ``--list`` of names), and its
-foreground, every class but 0, is written in the cue format:
-``OUT/<relative path>.png``, single channel, the size of the image:
+of ``--img-dir`` (recursively, or those named by ``--list``: the first
+word of each line, with ``--img-suffix`` appended, by default the first
+listed image's ending), and its foreground, every class but 0, is written
+in the cue format: ``OUT/<name>.png`` (the image path relative to
+``--img-dir`` less its ending, so a listed name), single channel, the size
+of the image:
 
 - default: 255 where the predicted class (argmax) is not background, else 0;
 - ``--threshold T``: 255 where the foreground probability (``1 - p(0)``
@@ -16,8 +19,9 @@ Each image is predicted whole at its own size (no test-time resize or
 crop). Files are written atomically, so an existing one is complete: a
 re-run predicts only the missing ones. ``OUT/settings.json`` records the
 config, checkpoint and mode; a re-run with others is refused. Images that
-cannot be read are listed at the end; the exit status is non-zero only
-with ``--strict`` and some image listed.
+cannot be read, and listed images that do not exist, are listed at the
+end; the exit status is non-zero only with ``--strict`` and some image
+listed.
 
 Example:
     python tools/predict_cues.py configs/wsss/cue_refine_r18_scenes.py \\
@@ -27,7 +31,6 @@ Example:
 import argparse
 import os.path as osp
 import sys
-from collections import Counter
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -41,8 +44,9 @@ from mmseg.structures import SegDataSample
 from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import SafeItems
-from mmc2am.datasets.image_folder import ImageFolderDataset, format_names
+from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
+                                       output_names)
+from mmc2am.datasets.image_folder import format_names
 from mmc2am.utils.io import check_settings, remove_stale_temp_files
 from mmc2am.utils.png import write_png
 
@@ -58,13 +62,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
         '--list',
-        help='file of image paths relative to --img-dir, one per line, to '
-        'which --img-suffix is appended (e.g. VOC ImageSets); default: '
-        'every image under --img-dir')
+        help='file whose lines start with the image names (paths relative '
+        'to --img-dir, e.g. VOC ImageSets); default: every image under '
+        '--img-dir')
     parser.add_argument(
         '--img-suffix',
-        default='',
-        help='appended to each --list entry (e.g. .jpg)')
+        help='appended to each --list name, e.g. .jpg (default: the ending '
+        'the first listed image has, or none)')
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         '--threshold',
@@ -155,27 +159,6 @@ def foreground_cue(sample: SegDataSample,
     return fg.cpu().numpy().astype(np.uint8)
 
 
-def output_paths(dataset: ImageFolderDataset, img_dir: str,
-                 out_dir: str) -> List[str]:
-    """``out_dir/<image path relative to img_dir, suffix .png>`` of every
-    image; refuses two images with one output (e.g. ``a.jpg``, ``a.png``).
-    """
-    paths = [
-        osp.join(
-            out_dir,
-            osp.splitext(
-                osp.relpath(dataset.get_data_info(i)['img_path'], img_dir))[0]
-            + '.png') for i in range(len(dataset))
-    ]
-    twice = sorted(p for p, k in Counter(paths).items() if k > 1)
-    if twice:
-        raise ValueError(
-            f'{len(twice)} outputs would be written by more than one image '
-            f'(images differing only in their extension): {twice[:5]}. '
-            'Rename them or predict the folders separately.')
-    return paths
-
-
 def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     """Predict the images with missing outputs.
 
@@ -186,14 +169,13 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if not osp.isdir(args.img_dir):
-        raise FileNotFoundError(f'--img-dir {args.img_dir} does not exist.')
-    dataset = ImageFolderDataset(
-        data_root=args.img_dir,
-        ann_file=osp.abspath(args.list) if args.list else '',
-        img_suffix=args.img_suffix,
-        pipeline=[])
-    outputs = output_paths(dataset, args.img_dir, args.out_dir)
+    dataset = build_folder_dataset(args.img_dir, args.list, args.img_suffix)
+    outputs = [
+        osp.join(args.out_dir, name + '.png')
+        for name in output_names(dataset, args.img_dir)
+    ]
+    # Listed images that do not exist (--list).
+    problems = [f'{path}: image file not found' for path in dataset.skipped]
     if osp.isdir(args.out_dir):
         remove_stale_temp_files(args.out_dir)  # left by a killed run
     check_settings(
@@ -204,7 +186,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             threshold=args.threshold,
             soft=args.soft))
     pending = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
-    problems = []
+    written = len(pending)
     if pending:
         model = init_segmentor(cfg, args.checkpoint, args.device)
         loader = DataLoader(
@@ -218,6 +200,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
                 progress.update()
                 if sample is None:
                     problems.append(error)
+                    written -= 1
                     continue
                 [result] = model.test_step(
                     dict(
@@ -226,7 +209,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
                 write_png(outputs[index],
                           foreground_cue(result, args.threshold, args.soft))
         print()
-    return len(pending) - len(problems), len(outputs) - len(pending), problems
+    return written, len(outputs) - len(pending), problems
 
 
 def main(argv=None) -> int:

@@ -39,13 +39,8 @@ echo "== 1. Scenes in the VOC layout: $DATA"
 
 echo "== 2. C²AM maps ($WORK/maps) and background cues ($DATA/cues)"
 "$PY" tools/infer_maps.py configs/demo/c2am_scenes.py "$C2AM" \
-  --out "$WORK/maps" --cue-dir "$DATA/cues" --cfg-options \
-  train_dataloader.dataset._delete_=True \
-  train_dataloader.dataset.type=ImageFolderDataset \
-  train_dataloader.dataset.data_root="$DATA" \
-  train_dataloader.dataset.data_prefix.img_path=JPEGImages \
-  train_dataloader.dataset.ann_file=ImageSets/Segmentation/train.txt \
-  train_dataloader.dataset.img_suffix=.png
+  --img-dir "$DATA/JPEGImages" --list "$LIST" \
+  --out "$WORK/maps" --cue-dir "$DATA/cues"
 
 echo "== 3. Class CAMs of the present classes ($WORK/cams)"
 "$PY" tools/infer_cams.py configs/demo/init_textures_scenes.py "$INIT" \

@@ -122,4 +122,11 @@ def labels_from_files(cam_file: str,
             f'cue file {cue_file} does not exist: write the background cue '
             'of this image (PNG, foreground 255), or use the constant-'
             'threshold baseline without cues.')
-    return refine_labels(cams, class_ids, read_cue(cue_file), ignore_below)
+    cue = read_cue(cue_file)
+    if cue.shape != cams.shape[1:]:
+        raise ValueError(
+            f'cue {cue_file} is {cue.shape[0]}x{cue.shape[1]} but the CAMs '
+            f'of {cam_file} are {cams.shape[1]}x{cams.shape[2]} (height x '
+            'width): both must be at the size of the image; write again '
+            'the one made from another image or at another size.')
+    return refine_labels(cams, class_ids, cue, ignore_below)
