@@ -3,10 +3,16 @@ import json
 
 import numpy as np
 import pytest
+import torch
+from mmengine.config import Config
 
 import demo
+from mmc2am.apis.inference import init_c2am
+from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets import generate_scene
-from mmc2am.functional.localization import (gt_known_curve, mask_iou_curve,
+from mmc2am.functional.cues import background_cue
+from mmc2am.functional.localization import (binary_mask_iou, gt_known_curve,
+                                            mask_iou_curve,
                                             whole_image_scores)
 
 TINY = [
@@ -93,6 +99,18 @@ def test_thresholds_are_chosen_on_val_and_applied_to_test():
     assert res['whole_mask_iou'] == pytest.approx(100 / 400)
 
 
+def test_binary_mask_iou_hand_case():
+    pred = np.zeros((4, 5), np.uint8)
+    pred[0:2, 0:3] = 255  # 6 pixels
+    mask = np.zeros((4, 5), np.uint8)
+    mask[1:3, 1:4] = 1  # 6 pixels, 2 shared
+    assert binary_mask_iou(pred, mask) == pytest.approx(2 / 10)
+    assert binary_mask_iou(pred * 0, mask * 0) == 1.0
+    assert binary_mask_iou(pred * 0, mask) == 0.0
+    with pytest.raises(ValueError, match='shape'):
+        binary_mask_iou(pred, mask[:3])
+
+
 # -------------------------------------------------------------- end to end
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):
@@ -158,6 +176,25 @@ def test_choice_used_the_val_seed_and_scores_the_test_seed(tiny_run):
             np.testing.assert_array_equal(got,
                                           generate_scene((seed, i),
                                                          64)['boxes'])
+
+
+def test_cue_mask_iou_is_that_of_the_test_scenes_cues(tiny_run):
+    work_dir, res, _ = tiny_run
+    assert res['cue_threshold'] == 0.3
+    assert res['cue_scales'] == [0.5, 1.0, 1.5, 2.0]
+    model = init_c2am(
+        Config.fromfile(str(work_dir / 'c2am' / 'c2am_scenes.py')),
+        str(work_dir / 'c2am' / 'iter_3.pth'),
+        output_frame='ori_shape').eval()
+    ious = []
+    with torch.no_grad():
+        for i in range(5):
+            scene = generate_scene((12, i), 64)
+            obj_map = multiscale_map(model, scene['img'])
+            cue = background_cue(obj_map, scene['img'], threshold=0.3) > 0
+            gt = scene['mask'] > 0
+            ious.append((cue & gt).sum() / max((cue | gt).sum(), 1))
+    assert res['cue_mask_iou'] == pytest.approx(np.mean(ious))
 
 
 def test_rerun_skips_trained_stages(tiny_run):

@@ -40,8 +40,11 @@ from mmseg.registry import DATASETS
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
 from mmc2am.apis.inference import init_c2am
+from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.functional.boxes import maps_to_boxes
-from mmc2am.functional.localization import (gt_known_curve, mask_iou_curve,
+from mmc2am.functional.cues import background_cue
+from mmc2am.functional.localization import (binary_mask_iou, gt_known_curve,
+                                            mask_iou_curve,
                                             whole_image_scores)
 from mmc2am.utils.io import atomic_output
 from mmc2am.utils.png import write_png
@@ -95,6 +98,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-test-flip',
         action='store_true',
         help='do not average the maps with those of the flipped scenes')
+    parser.add_argument(
+        '--cue-scales',
+        type=float,
+        nargs='+',
+        default=[0.5, 1.0, 1.5, 2.0],
+        help='scales (each with its flip) of the fused map the background '
+        'cues are made from (method.md 6.2; the reference\'s by default)')
+    parser.add_argument(
+        '--cue-threshold',
+        type=float,
+        default=0.3,
+        help='foreground threshold of the background cues before the dense '
+        'CRF (the reference\'s 0.3; not tuned on the scenes)')
+    parser.add_argument(
+        '--no-cues',
+        action='store_true',
+        help='skip the mask IoU of the background cues')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--force', action='store_true', help='rerun stages already done')
@@ -227,6 +247,37 @@ def predict_split(model: torch.nn.Module,
     return out
 
 
+def cue_mask_iou(model: torch.nn.Module, dataset, scales: List[float],
+                 threshold: float) -> float:
+    """Mean IoU of the C²AM background cues with the object masks.
+
+    The cues are the WSSS path's object masks (method.md 6.2-6.3): the map
+    fused over ``scales`` and their flips (:func:`multiscale_map`), then
+    :func:`background_cue` (threshold, then the dense CRF with the
+    reference's settings). Nothing is chosen on the scenes.
+
+    Args:
+        model (torch.nn.Module): A C2AM in eval mode.
+        dataset: Scenes whose samples hold ``img`` (BGR) and
+            ``gt_seg_map``.
+        scales (list[float]): Scales of the fused map.
+        threshold (float): Cue threshold before the CRF.
+
+    Returns:
+        float: The mean IoU over the scenes.
+    """
+    ious = []
+    progress = ProgressBar(len(dataset))
+    for index in range(len(dataset)):
+        scene = dataset.get_data_info(index)
+        obj_map = multiscale_map(model, scene['img'], scales, flip=True)
+        cue = background_cue(obj_map, scene['img'], threshold=threshold)
+        ious.append(binary_mask_iou(cue, scene['gt_seg_map']))
+        progress.update()
+    print()
+    return float(np.mean(ious))
+
+
 def choose_and_score(val: Dict[str, list],
                      test: Dict[str, list]) -> Dict[str, float]:
     """Choose both thresholds on val, score test at them.
@@ -308,10 +359,20 @@ def evaluate(cfg: Config, checkpoint: str, args: argparse.Namespace,
                         args.test_scale, flip)
     print_log(f'[eval] maps of {args.num_test} test scenes (seed '
               f'{args.test_seed})', logger='current')
-    test = predict_split(
-        model, build_split(cfg, args, args.test_seed, args.num_test),
-        args.test_scale, flip)
+    test_split = build_split(cfg, args, args.test_seed, args.num_test)
+    test = predict_split(model, test_split, args.test_scale, flip)
     results = choose_and_score(val, test)
+    if not args.no_cues:
+        print_log(
+            f'[eval] background cues of the {args.num_test} test scenes '
+            f'(threshold {args.cue_threshold:g} + dense CRF)',
+            logger='current')
+        with torch.no_grad():
+            results['cue_mask_iou'] = cue_mask_iou(model, test_split,
+                                                   args.cue_scales,
+                                                   args.cue_threshold)
+        results['cue_threshold'] = args.cue_threshold
+        results['cue_scales'] = list(args.cue_scales)
     results['flipped'] = bool(model.flipped)
     results['test_scale'] = args.test_scale
     results['test_flip'] = flip
@@ -335,8 +396,22 @@ def report(results: Dict[str, float], times: Dict[str, float],
         '|-------------------------|----------|---------------|',
         f'| C²AM (val thresholds)   | {results["gt_known"]:8.3f} | '
         f'{results["mask_iou"]:13.3f} |',
-        f'| whole-image box / mask  | {results["whole_gt_known"]:8.3f} | '
-        f'{results["whole_mask_iou"]:13.3f} |',
+    ]
+    if 'cue_mask_iou' in results:
+        lines.append(f'| C²AM background cue     |        - | '
+                     f'{results["cue_mask_iou"]:13.3f} |')
+    lines.append(f'| whole-image box / mask  | {results["whole_gt_known"]:8.3f}'
+                 f' | {results["whole_mask_iou"]:13.3f} |')
+    if 'cue_mask_iou' in results:
+        lines += [
+            '',
+            '(background cue: the map fused over scales '
+            f'{", ".join(f"{s:g}" for s in results["cue_scales"])} and their '
+            f'flips, threshold {results["cue_threshold"]:g} + dense CRF, '
+            'method.md 6.2-6.3, reference settings, nothing chosen on the '
+            'scenes)',
+        ]
+    lines += [
         '',
         f'(validation: GT-known {results["val_gt_known"]:.3f}, mask IoU '
         f'{results["val_mask_iou"]:.3f}; polarity flipped: '

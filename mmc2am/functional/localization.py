@@ -85,6 +85,25 @@ def mask_iou_curve(maps: Sequence[np.ndarray], masks: Sequence[np.ndarray],
     return total / max(len(maps), 1)
 
 
+def binary_mask_iou(pred: np.ndarray, mask: np.ndarray) -> float:
+    """IoU of a binary prediction with a foreground mask.
+
+    Args:
+        pred (np.ndarray[H, W]): Prediction, non-zero on objects.
+        mask (np.ndarray[H, W]): Foreground mask, non-zero on objects.
+
+    Returns:
+        float: ``|pred & mask| / |pred | mask|``; 1 when both are empty
+        (the convention of :func:`mask_iou_curve`).
+    """
+    pred, mask = np.asarray(pred) != 0, np.asarray(mask) != 0
+    if pred.shape != mask.shape:
+        raise ValueError(f'a prediction of shape {pred.shape} came with a '
+                         f'mask of shape {mask.shape}; resize one first.')
+    union = np.count_nonzero(pred | mask)
+    return np.count_nonzero(pred & mask) / union if union else 1.0
+
+
 def whole_image_scores(shapes: Sequence[Tuple[int, int]],
                        gt_boxes: Sequence[np.ndarray],
                        masks: Sequence[np.ndarray],
