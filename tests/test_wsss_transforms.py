@@ -107,8 +107,8 @@ def test_refined_label_errors(tree):
     write_png(str(tree / 'cues' / 'c.png'), np.zeros((3, 4), np.uint8))
     with pytest.raises(
             ValueError,
-            match=r'c\.npy and .*c\.png: cue \(3, 4\) and CAMs \(4, 4\) '
-            'differ'):
+            match=r'c\.png is 3x4 but the CAMs of .*c\.npy are 4x4 '
+            r'\(height x width\)'):
         load(tree, 'c', cue_dir=cues)
     # skip_bad: a warning and None (the dataset draws another sample).
     assert load(tree, 'a', cue_dir=cues, skip_bad=True) is None
