@@ -111,6 +111,22 @@ def test_binary_mask_iou_hand_case():
         binary_mask_iou(pred, mask[:3])
 
 
+def test_stage_config_applies_cfg_options_then_iterations(tmp_path):
+    args = demo.parse_args([
+        '--c2am-cfg-options', 'model.loss.alpha=0.05',
+        'train_dataloader.batch_size=64'
+    ])
+    cfg = demo.stage_config(args.c2am_config, str(tmp_path), args, 7,
+                            args.c2am_cfg_options)
+    assert cfg.model.loss.alpha == 0.05
+    assert cfg.train_dataloader.batch_size == 64
+    assert cfg.train_cfg.max_iters == 7
+    assert [s.end for s in cfg.param_scheduler] == [7]
+    untouched = demo.stage_config(args.init_config, str(tmp_path), args, None,
+                                  args.init_cfg_options)
+    assert untouched.train_dataloader.batch_size == 32
+
+
 # -------------------------------------------------------------- end to end
 @pytest.fixture(scope='module')
 def tiny_run(tmp_path_factory):

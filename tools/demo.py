@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
@@ -68,6 +68,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=osp.join(ROOT, 'configs/demo/c2am_scenes.py'),
         help='config of C²AM (its backbone init_cfg is pointed at the '
         'initialisation checkpoint)')
+    parser.add_argument(
+        '--init-cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='key=value overrides of the init config (as tools/train.py '
+        '--cfg-options), e.g. model.num_classes=8')
+    parser.add_argument(
+        '--c2am-cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='key=value overrides of the C²AM config, e.g. '
+        'model.loss.alpha=0.05')
     parser.add_argument(
         '--init-iters', type=int, help='override the init config iterations')
     parser.add_argument(
@@ -122,8 +134,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- training
-def stage_config(path: str, work_dir: str, args: argparse.Namespace,
-                 iters: Optional[int]) -> Config:
+def stage_config(path: str,
+                 work_dir: str,
+                 args: argparse.Namespace,
+                 iters: Optional[int],
+                 options: Optional[dict] = None) -> Config:
     """Load a stage config and apply the command line's overrides.
 
     Args:
@@ -132,6 +147,9 @@ def stage_config(path: str, work_dir: str, args: argparse.Namespace,
         args (argparse.Namespace): Parsed arguments.
         iters (int, optional): Training iterations, replacing the config's
             (and the ends of its schedulers and checkpoint interval).
+        options (dict, optional): ``key=value`` overrides merged into the
+            config first (``--init-cfg-options`` / ``--c2am-cfg-options``).
+            Defaults to None.
 
     Returns:
         Config: Ready for ``Runner.from_cfg``.
@@ -139,6 +157,8 @@ def stage_config(path: str, work_dir: str, args: argparse.Namespace,
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file "{path}" does not exist')
     cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=args.seed)
     cfg.launcher = 'none'
@@ -435,11 +455,11 @@ def main(argv=None) -> Dict[str, float]:
     times: Dict[str, float] = {}
 
     init_cfg = stage_config(args.init_config, osp.join(work_dir, 'init'),
-                            args, args.init_iters)
+                            args, args.init_iters, args.init_cfg_options)
     init_ckpt, times['init'] = train_stage(init_cfg, 'init', args.force)
 
     c2am_cfg = stage_config(args.c2am_config, osp.join(work_dir, 'c2am'),
-                            args, args.c2am_iters)
+                            args, args.c2am_iters, args.c2am_cfg_options)
     c2am_cfg.model.backbone.init_cfg = dict(
         type='PretrainedAnyPrefix', checkpoint=init_ckpt)
     c2am_ckpt, times['c2am'] = train_stage(
