@@ -1,8 +1,13 @@
 import os
 import sys
+from typing import Optional
 
 import pytest
+import torch
 from mmengine.config import Config
+from mmseg.registry import MODELS
+
+import mmc2am  # noqa: F401  registers mmc2am's modules
 
 # Tools are scripts, not a package: make `import train` etc. resolvable.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +38,46 @@ def tiny_c2am_cfg(**overrides) -> dict:
         loss=dict(type='C2AMLoss', alpha=0.25))
     cfg.update(overrides)
     return cfg
+
+
+def tiny_classifier_cfg(num_classes: int) -> dict:
+    """A multi-label GAPClassifier of ``num_classes`` on the encoder of
+    :func:`tiny_c2am_cfg` (96 channels)."""
+    c2am = tiny_c2am_cfg()
+    return dict(
+        type='GAPClassifier',
+        data_preprocessor=c2am['data_preprocessor'],
+        backbone=c2am['backbone'],
+        neck=c2am['neck'],
+        in_channels=96,
+        num_classes=num_classes,
+        multi_label=True)
+
+
+def write_model_files(cfg: dict,
+                      cfg_path: str,
+                      checkpoint: str,
+                      polarity: Optional[bool] = None) -> torch.nn.Module:
+    """Dump a config and save the fixed (seed 0) initial weights of its
+    model, as a tool test's config and checkpoint.
+
+    Args:
+        cfg (dict): The config, with its ``model``; dumped to ``cfg_path``.
+        cfg_path (str): A ``.py`` file.
+        checkpoint (str): Where ``{'state_dict': ...}`` is saved.
+        polarity (bool, optional): ``set_polarity`` of a C2AM before
+            saving. Defaults to None: left undecided.
+
+    Returns:
+        torch.nn.Module: The saved model, in eval mode.
+    """
+    Config(cfg).dump(cfg_path)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg['model']).eval()
+    if polarity is not None:
+        model.set_polarity(polarity)
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    return model
 
 
 def scenes_runner_cfg(work_dir) -> Config:

@@ -4,10 +4,8 @@ import benchmark_boxes
 import cv2
 import numpy as np
 import pytest
-import torch
-from conftest import tiny_c2am_cfg
+from conftest import tiny_c2am_cfg, write_model_files
 from mmengine.config import Config
-from mmseg.registry import MODELS
 
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.synthetic import generate_scene
@@ -20,20 +18,14 @@ def model_files(tmp_path):
     """A config (tiny C2AM, 48 px synthetic test scenes) and the checkpoint
     of its model with a decided polarity. Returns (config, checkpoint,
     model)."""
-    cfg = Config(
-        dict(
-            default_scope='mmseg',
-            model=tiny_c2am_cfg(),
-            test_dataloader=dict(
-                dataset=dict(
-                    type='SyntheticScenesDataset', img_size=SCENE_SIZE))))
+    cfg = dict(
+        default_scope='mmseg',
+        model=tiny_c2am_cfg(),
+        test_dataloader=dict(
+            dataset=dict(type='SyntheticScenesDataset', img_size=SCENE_SIZE)))
     cfg_path = str(tmp_path / 'cfg.py')
-    cfg.dump(cfg_path)
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_c2am_cfg()).eval()
-    model.set_polarity(False)
     checkpoint = str(tmp_path / 'c2am.pth')
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    model = write_model_files(cfg, cfg_path, checkpoint, polarity=False)
     return cfg_path, checkpoint, model
 
 

@@ -1,7 +1,6 @@
 """tools/infer_cams.py: saved CAMs against hand-assembled multi-scale CAMs
 of a tiny classifier, the IRN file layout, resuming and the bad cases."""
 import os
-import os.path as osp
 
 import cv2
 import infer_cams
@@ -9,9 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_c2am_cfg
-from mmengine.config import Config
-from mmseg.registry import MODELS
+from conftest import tiny_classifier_cfg, write_model_files
 
 from mmc2am.apis.multiscale import multiscale_cams
 from mmc2am.functional.pseudo_labels import read_cams
@@ -20,19 +17,6 @@ MEAN = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
 STD = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
 # Images (H, W) and their present classes (0-based, of 3).
 IMAGES = dict(a=((30, 40), [0, 2]), b=((37, 23), [1]), c=((20, 20), []))
-
-
-def tiny_classifier_cfg() -> dict:
-    """A 3-class multi-label GAPClassifier on the tiny test encoder."""
-    c2am = tiny_c2am_cfg()
-    return dict(
-        type='GAPClassifier',
-        data_preprocessor=c2am['data_preprocessor'],
-        backbone=c2am['backbone'],
-        neck=c2am['neck'],
-        in_channels=96,
-        num_classes=3,
-        multi_label=True)
 
 
 @pytest.fixture
@@ -50,12 +34,10 @@ def setup(tmp_path, one_thread):
     labels = tmp_path / 'labels.txt'
     labels.write_text('\n'.join(lines) + '\n')
     cfg_path = str(tmp_path / 'cfg.py')
-    Config(dict(default_scope='mmseg',
-                model=tiny_classifier_cfg())).dump(cfg_path)
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_classifier_cfg()).eval()
     checkpoint = str(tmp_path / 'cls.pth')
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    model = write_model_files(
+        dict(default_scope='mmseg', model=tiny_classifier_cfg(3)), cfg_path,
+        checkpoint)
     out = tmp_path / 'cams'
     argv = [
         cfg_path, checkpoint, '--img-dir',

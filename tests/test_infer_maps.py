@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_c2am_cfg
-from mmengine.config import Config
-from mmseg.registry import MODELS
+from conftest import tiny_c2am_cfg, write_model_files
 
 from mmc2am.apis.dataset_items import build_folder_dataset, output_names
 from mmc2am.functional.cues import fuse_multiscale
@@ -35,20 +33,14 @@ def setup(tmp_path):
         root.mkdir(exist_ok=True)
         img = rng.integers(0, 256, shape + (3, ), dtype=np.uint8)
         cv2.imwrite(str(root / f'{name}.png'), img)
-    cfg = Config(
-        dict(
-            default_scope='mmseg',
-            model=tiny_c2am_cfg(),
-            train_dataloader=dict(
-                dataset=dict(
-                    type='ImageFolderDataset', data_root=str(root)))))
+    cfg = dict(
+        default_scope='mmseg',
+        model=tiny_c2am_cfg(),
+        train_dataloader=dict(
+            dataset=dict(type='ImageFolderDataset', data_root=str(root))))
     cfg_path = str(tmp_path / 'cfg.py')
-    cfg.dump(cfg_path)
-    torch.manual_seed(0)
-    model = MODELS.build(tiny_c2am_cfg()).eval()
-    model.set_polarity(True)
     checkpoint = str(tmp_path / 'c2am.pth')
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    model = write_model_files(cfg, cfg_path, checkpoint, polarity=True)
     return cfg_path, checkpoint, model, root
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import refine_cam_labels
 import torch
-from conftest import tiny_c2am_cfg
+from conftest import tiny_c2am_cfg, tiny_classifier_cfg, write_model_files
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import DATASETS
 
 from mmc2am.datasets.transforms.loading import read_image_bgr8
 from mmc2am.functional.cues import background_cue, read_cue
@@ -32,29 +32,6 @@ CLASSES = ('background', 'stripes', 'checks', 'dots', 'spots')
 NUM_TRAIN = 6
 
 pytestmark = pytest.mark.usefixtures('one_thread')
-
-
-def _checkpoint(cfg: dict, path: str, polarity: bool = False) -> str:
-    """Save the fixed (seeded) initial weights of a model."""
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    if polarity:
-        model.set_polarity(True)
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return path
-
-
-def _classifier_cfg() -> dict:
-    """A multi-label GAPClassifier on the tiny encoder, for the 4 textures."""
-    c2am = tiny_c2am_cfg()
-    return dict(
-        type='GAPClassifier',
-        data_preprocessor=c2am['data_preprocessor'],
-        backbone=c2am['backbone'],
-        neck=c2am['neck'],
-        in_channels=96,
-        num_classes=4,
-        multi_label=True)
 
 
 @pytest.fixture(scope='module')
@@ -80,9 +57,12 @@ def _maps_and_cams(tmp) -> dict:
     ]) == 0
     # 2. Maps and cues of a tiny C²AM (fixed weights, flipped polarity),
     # on the exported images as the script reads them.
-    c2am_cfg = str(tmp / 'c2am.py')
-    Config(dict(default_scope='mmseg', model=tiny_c2am_cfg())).dump(c2am_cfg)
-    c2am = _checkpoint(tiny_c2am_cfg(), str(tmp / 'c2am.pth'), True)
+    c2am_cfg, c2am = str(tmp / 'c2am.py'), str(tmp / 'c2am.pth')
+    write_model_files(
+        dict(default_scope='mmseg', model=tiny_c2am_cfg()),
+        c2am_cfg,
+        c2am,
+        polarity=True)
     maps, cues = osp.join(work, 'maps'), osp.join(data, 'cues')
     images = [
         '--img-dir', f'{data}/JPEGImages', '--list',
@@ -93,9 +73,10 @@ def _maps_and_cams(tmp) -> dict:
         '--scales', '0.5', '1.0', '--workers', '0', '--strict'
     ]) == 0
     # 3. Class CAMs of a tiny 4-class classifier.
-    cls_cfg = str(tmp / 'cls.py')
-    Config(dict(default_scope='mmseg', model=_classifier_cfg())).dump(cls_cfg)
-    cls = _checkpoint(_classifier_cfg(), str(tmp / 'cls.pth'))
+    cls_cfg, cls = str(tmp / 'cls.py'), str(tmp / 'cls.pth')
+    write_model_files(
+        dict(default_scope='mmseg', model=tiny_classifier_cfg(4)), cls_cfg,
+        cls)
     cams = osp.join(work, 'cams')
     assert infer_cams.main([
         cls_cfg, cls, '--img-dir', f'{data}/JPEGImages', '--labels',

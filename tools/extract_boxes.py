@@ -62,9 +62,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
@@ -73,7 +72,9 @@ from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.functional.boxes import maps_to_boxes
-from mmc2am.utils.io import atomic_output
+from mmc2am.utils.io import atomic_output, describe_changes
+from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
+                                      load_inference_config)
 
 CATEGORIES = [{'id': 1, 'name': 'object'}]
 # Meta keys the extraction needs from the packed samples.
@@ -84,8 +85,7 @@ OK, EMPTY, BAD_MAP, UNREADABLE = 'ok', 'empty', 'bad_map', 'unreadable'
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='the C²AM config')
-    parser.add_argument('checkpoint', help='the trained C²AM checkpoint')
+    add_model_args(parser, 'the C²AM config', 'the trained C²AM checkpoint')
     parser.add_argument(
         '--threshold',
         type=float,
@@ -101,24 +101,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         'whole image (whole)')
     parser.add_argument('--batch-size', type=int, default=16)
     parser.add_argument(
-        '--workers', type=int, default=2, help='image loading processes')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='default: cuda if available, else cpu')
-    parser.add_argument(
         '--image-root',
         help='folder the file names are relative to (default: the '
         'dataset\'s image folder)')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 if an image could not be read or mapped')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value')
+    add_inference_args(
+        parser, strict_help='exit with status 1 if an image could not be '
+        'read or mapped')
     return parser.parse_args(argv)
 
 
@@ -243,13 +231,9 @@ class Records:
                 f'{self.path} is not a results file of extract_boxes; delete '
                 'it or choose another --out.') from None
         if header != settings:
-            changed = sorted(
-                k for k in set(header) | set(settings)
-                if header.get(k) != settings.get(k))
             raise ValueError(
-                f'{self.path} holds results for other settings ({changed} '
-                f'differ: {[header.get(k) for k in changed]} there, '
-                f'{[settings.get(k) for k in changed]} now). Delete it to '
+                f'{self.path} holds results for other settings '
+                f'({describe_changes(header, settings)}). Delete it to '
                 'start over, or run with the same settings to resume.')
         for line in complete[1:]:
             record = json.loads(line)
@@ -391,10 +375,7 @@ def run(args: argparse.Namespace) -> Tuple[dict, List[str]]:
     Returns:
         tuple: The json content and the listed problems.
     """
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_inference_config(args)
     dataset = build_dataset(cfg)
     root = args.image_root
     if root is None:

@@ -42,26 +42,24 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmengine.utils import ProgressBar
-from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
-                                       output_names)
+from mmc2am.apis.dataset_items import (build_folder_dataset, output_names,
+                                       readable_items)
 from mmc2am.apis.inference import init_classifier
 from mmc2am.apis.multiscale import multiscale_cams
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.image_labels import ImageLabelDataset, read_image_labels
 from mmc2am.utils.io import (atomic_output, check_settings,
                              remove_stale_temp_files)
+from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
+                                      add_multiscale_args,
+                                      load_inference_config, report_problems)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='the classifier config')
-    parser.add_argument('checkpoint', help='the trained classifier')
+    add_model_args(parser, 'the classifier config', 'the trained classifier')
     parser.add_argument('--img-dir', required=True, help='image folder')
     parser.add_argument(
         '--labels', required=True, help='image-level label file')
@@ -70,36 +68,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--img-suffix',
         help='image file ending, e.g. .jpg (default: the first of the '
         'common image endings that the first listed image has)')
-    parser.add_argument(
-        '--scales',
-        type=float,
-        nargs='+',
-        default=[0.5, 1.0, 1.5, 2.0],
-        help='resize factors (default: 0.5 1.0 1.5 2.0)')
-    parser.add_argument(
-        '--no-flip',
-        action='store_true',
-        help='leave out the horizontal flips')
+    add_multiscale_args(parser)
     parser.add_argument(
         '--dtype',
         choices=['float16', 'float32'],
         default='float16',
         help='of the saved CAMs (default: float16)')
-    parser.add_argument(
-        '--workers', type=int, default=2, help='image loading processes')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='default: cuda if available, else cpu')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 if an image could not be mapped')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value')
+    add_inference_args(
+        parser, strict_help='exit with status 1 if an image could not be '
+        'mapped')
     return parser.parse_args(argv)
 
 
@@ -133,10 +110,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
         tuple: (images mapped now, images already done, images without a
         foreground class, problems).
     """
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_inference_config(args)
     if min(args.scales) <= 0:
         raise ValueError(f'--scales must be positive; got {args.scales}.')
     labels = read_image_labels(args.labels)
@@ -182,18 +156,10 @@ def map_images(model: torch.nn.Module, dataset: ImageLabelDataset,
     Returns:
         int: The files written.
     """
-    loader = DataLoader(
-        SafeItems(dataset, indices, [dict(type='LoadImageBGR8')]),
-        batch_size=1,
-        num_workers=args.workers,
-        collate_fn=list)
     written = 0
-    progress = ProgressBar(len(indices))
-    for [(index, sample, error)] in loader:
-        progress.update()
-        if sample is None:
-            problems.append(error)
-            continue
+    for index, sample in readable_items(dataset, indices,
+                                        [dict(type='LoadImageBGR8')],
+                                        args.workers, problems):
         keys = sample['gt_label']
         try:
             cams = multiscale_cams(model, sample['img'], keys, args.scales,
@@ -203,7 +169,6 @@ def map_images(model: torch.nn.Module, dataset: ImageLabelDataset,
             continue
         save_cams(outputs[index], keys, cams, args.dtype)
         written += 1
-    print()
     return written
 
 
@@ -216,9 +181,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if empty:
         print('Images skipped, their labels name no foreground class (no '
               f'CAM to compute; no CAM file written):\n{format_names(empty)}')
-    if problems:
-        print(f'Images not mapped:\n{format_names(problems)}')
-    return 1 if problems and args.strict else 0
+    return report_problems(problems, 'Images not mapped', args.strict)
 
 
 if __name__ == '__main__':

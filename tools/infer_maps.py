@@ -54,25 +54,24 @@ import sys
 from typing import List, Tuple
 
 import numpy as np
-import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import BaseDataset
-from mmengine.registry import init_default_scope
-from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
-from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
-                                       build_load_only_dataset, output_names)
+from mmc2am.apis.dataset_items import (build_folder_dataset,
+                                       build_load_only_dataset, output_names,
+                                       readable_items)
 from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
-from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.transforms.loading import read_image_bgr8
 from mmc2am.functional.cues import background_cue
 from mmc2am.utils.io import (atomic_output, check_settings,
                              remove_stale_temp_files)
 from mmc2am.utils.png import write_png
+from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
+                                      add_multiscale_args,
+                                      load_inference_config, report_problems)
 from mmc2am.visualization.map_boxes import draw_map_and_boxes
 
 SPLITS = dict(
@@ -81,8 +80,7 @@ SPLITS = dict(
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='the C²AM config')
-    parser.add_argument('checkpoint', help='the trained C²AM checkpoint')
+    add_model_args(parser, 'the C²AM config', 'the trained C²AM checkpoint')
     parser.add_argument('--out', required=True, help='output folder')
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -101,16 +99,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--img-suffix',
         help='with --list: appended to each name, e.g. .jpg (default: the '
         'ending the first listed image has)')
-    parser.add_argument(
-        '--scales',
-        type=float,
-        nargs='+',
-        default=[0.5, 1.0, 1.5, 2.0],
-        help='resize factors (default: 0.5 1.0 1.5 2.0)')
-    parser.add_argument(
-        '--no-flip',
-        action='store_true',
-        help='leave out the horizontal flips')
+    add_multiscale_args(parser)
     parser.add_argument(
         '--polarity',
         choices=['sign', 'reference'],
@@ -132,21 +121,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-crf',
         action='store_true',
         help='cues without the dense CRF (the thresholded map)')
-    parser.add_argument(
-        '--workers', type=int, default=2, help='image loading processes')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='default: cuda if available, else cpu')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 if an image could not be mapped')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value')
+    add_inference_args(
+        parser, strict_help='exit with status 1 if an image could not be '
+        'mapped')
     args = parser.parse_args(argv)
     if not args.img_dir and (args.list or args.img_suffix is not None):
         parser.error('--list and --img-suffix go with --img-dir')
@@ -208,10 +185,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     Returns:
         tuple: (images mapped now, images already done, problems).
     """
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_inference_config(args)
     if min(args.scales) <= 0:
         raise ValueError(f'--scales must be positive; got {args.scales}.')
     dataset, images = build_dataset(cfg, args)
@@ -263,17 +237,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         if not all(osp.isfile(outputs(names[i])[0]) for i in pending):
             model = init_c2am(cfg, args.checkpoint, args.device)
         visualizer = Visualizer(name=f'infer_maps_{id(args)}')
-        loader = DataLoader(
-            SafeItems(dataset, pending, [_ReadImage()]),
-            batch_size=1,
-            num_workers=args.workers,
-            collate_fn=list)
-        progress = ProgressBar(len(pending))
-        for [(index, sample, error)] in loader:
-            progress.update()
-            if sample is None:
-                problems.append(error)
-                continue
+        for index, sample in readable_items(dataset, pending, [_ReadImage()],
+                                            args.workers, problems):
             paths = outputs(names[index])
             try:
                 if osp.isfile(paths[0]):
@@ -298,7 +263,6 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
                                              obj_map, np.zeros((0, 4)),
                                              np.zeros((0, 4)))
                 write_png(paths[1], drawing[..., ::-1])
-        print()
     written = len(pending) - (len(problems) - not_found)
     return written, len(names) - len(pending), problems
 
@@ -308,9 +272,7 @@ def main(argv=None) -> int:
     written, kept, problems = run(args)
     print(f'{written} maps written to {args.out}, {kept} already there, '
           f'{len(problems)} images not mapped.')
-    if problems:
-        print(f'Images not mapped:\n{format_names(problems)}')
-    return 1 if problems and args.strict else 0
+    return report_problems(problems, 'Images not mapped', args.strict)
 
 
 if __name__ == '__main__':

@@ -35,20 +35,16 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
-from mmengine.utils import ProgressBar
-from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from torch.utils.data import DataLoader
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import (SafeItems, build_folder_dataset,
-                                       output_names)
-from mmc2am.datasets.image_folder import format_names
+from mmc2am.apis.dataset_items import (build_folder_dataset, output_names,
+                                       readable_items)
+from mmc2am.apis.inference import init_segmentor
 from mmc2am.utils.io import check_settings, remove_stale_temp_files
 from mmc2am.utils.png import write_png
+from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
+                                      load_inference_config, report_problems)
 
 # The whole image, as 8-bit BGR, packed for the model.
 PIPELINE = [dict(type='LoadImageBGR8'), dict(type='PackSegInputs')]
@@ -56,8 +52,8 @@ PIPELINE = [dict(type='LoadImageBGR8'), dict(type='PackSegInputs')]
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='the segmentation model\'s config')
-    parser.add_argument('checkpoint', help='its trained checkpoint')
+    add_model_args(parser, 'the segmentation model\'s config',
+                   'its trained checkpoint')
     parser.add_argument('--img-dir', required=True, help='image folder')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
@@ -79,54 +75,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--soft',
         action='store_true',
         help='write round(255 x foreground probability)')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='default: cuda if available, else cpu')
-    parser.add_argument(
-        '--workers', type=int, default=2, help='image loading processes')
-    parser.add_argument(
-        '--strict',
-        action='store_true',
-        help='exit with status 1 if an image could not be predicted')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value')
+    add_inference_args(
+        parser, strict_help='exit with status 1 if an image could not be '
+        'predicted')
     args = parser.parse_args(argv)
     if args.threshold is not None and not 0 < args.threshold <= 1:
         parser.error(f'--threshold must be in (0, 1]; got {args.threshold}')
     return args
-
-
-def init_segmentor(cfg: Config,
-                   checkpoint: str,
-                   device: str = 'cpu') -> torch.nn.Module:
-    """The config's model with the checkpoint's weights, in eval mode.
-
-    Pretrained initialisations of the config are not run (the weights come
-    from the checkpoint). Call it under the config's default scope.
-
-    Raises:
-        FileNotFoundError: The checkpoint does not exist.
-        RuntimeError: Its weights do not fit the model.
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint} does not exist.')
-    model = MODELS.build(cfg.model)
-    try:
-        load_checkpoint(
-            model,
-            checkpoint,
-            map_location='cpu',
-            strict=True,
-            logger='current')
-    except RuntimeError as err:
-        raise RuntimeError(
-            f'{checkpoint} does not fit the model of {cfg.filename}: {err}. '
-            'Use the config the checkpoint was trained with.') from err
-    return model.to(device).eval()
 
 
 def foreground_cue(sample: SegDataSample,
@@ -165,10 +120,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     Returns:
         tuple: (cues written now, cues already there, problems).
     """
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_inference_config(args)
     dataset = build_folder_dataset(args.img_dir, args.list, args.img_suffix)
     outputs = [
         osp.join(args.out_dir, name + '.png')
@@ -186,29 +138,19 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             threshold=args.threshold,
             soft=args.soft))
     pending = [i for i, path in enumerate(outputs) if not osp.isfile(path)]
-    written = len(pending)
+    written = 0
     if pending:
         model = init_segmentor(cfg, args.checkpoint, args.device)
-        loader = DataLoader(
-            SafeItems(dataset, pending, PIPELINE),
-            batch_size=1,
-            num_workers=args.workers,
-            collate_fn=list)
-        progress = ProgressBar(len(pending))
         with torch.no_grad():
-            for [(index, sample, error)] in loader:
-                progress.update()
-                if sample is None:
-                    problems.append(error)
-                    written -= 1
-                    continue
+            for index, sample in readable_items(dataset, pending, PIPELINE,
+                                                args.workers, problems):
                 [result] = model.test_step(
                     dict(
                         inputs=[sample['inputs']],
                         data_samples=[sample['data_samples']]))
                 write_png(outputs[index],
                           foreground_cue(result, args.threshold, args.soft))
-        print()
+                written += 1
     return written, len(outputs) - len(pending), problems
 
 
@@ -217,9 +159,7 @@ def main(argv=None) -> int:
     written, kept, problems = run(args)
     print(f'{written} cues written to {args.out_dir}, {kept} already there, '
           f'{len(problems)} images not predicted.')
-    if problems:
-        print(f'Images not predicted:\n{format_names(problems)}')
-    return 1 if problems and args.strict else 0
+    return report_problems(problems, 'Images not predicted', args.strict)
 
 
 if __name__ == '__main__':

@@ -13,12 +13,9 @@
 # (400 training scenes, seed 0), NUM_VAL (100 validation scenes, seed 1;
 # exported for the segmentation configs, configs/wsss/).
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+# ROOT (the working folder), PY, OMP_NUM_THREADS=2.
+source "$(dirname "${BASH_SOURCE[0]}")/script_env.sh"
 bash tools/setup_env.sh
-if [ -n "${MMC2AM_USE_CURRENT_PYTHON:-}" ]; then PY=python3; else PY=${MMC2AM_VENV:-$ROOT/.venv}/bin/python; fi
-# Two CPU threads: sized for a 2-core machine.
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 DATA=${DATA:-data/scenes_voc}
 WORK=${WORK:-work_dirs/wsss_demo}
 NUM=${NUM:-400}

@@ -24,9 +24,8 @@ import sys
 from typing import List
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
 from mmseg.registry import DATASETS
@@ -35,13 +34,15 @@ import mmc2am  # noqa: F401  registers mmc2am's modules
 from mmc2am.apis.inference import init_c2am
 from mmc2am.utils.io import remove_stale_temp_files
 from mmc2am.utils.png import write_png
+from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
+                                      load_inference_config)
 from mmc2am.visualization.wsol_sample import draw_wsol_sample, input_rgb
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='a C²AM WSOL config')
-    parser.add_argument('checkpoint', help='the trained C²AM checkpoint')
+    add_model_args(parser, 'a C²AM WSOL config',
+                   'the trained C²AM checkpoint')
     parser.add_argument(
         '--threshold', type=float, required=True, help='box threshold tau')
     parser.add_argument('--out', required=True, help='output folder')
@@ -56,13 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--scale', type=int, default=1, help='enlarge drawings')
     parser.add_argument(
         '--backend', choices=['local', 'tensorboard'], default='local')
-    parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config, key=value')
+    add_inference_args(parser, workers=False)
     return parser.parse_args(argv)
 
 
@@ -92,10 +87,7 @@ def make_visualizer(args: argparse.Namespace) -> Visualizer:
 
 def draw(args: argparse.Namespace) -> List[str]:
     """Draw the images; returns the files written (local backend)."""
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg = load_inference_config(args)
     dataset = build_split(cfg, args.split)
     indices = list(range(min(args.num, len(dataset))))
     names = [

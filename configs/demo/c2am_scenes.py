@@ -10,7 +10,7 @@
 _base_ = [
     '../_base_/models/c2am_r18_small.py',
     '../_base_/datasets/synthetic_scenes.py',
-    '../_base_/schedules/poly_sgd.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/poly_iters.py', '../_base_/default_runtime.py'
 ]
 img_size = 96
 max_iters = 300
@@ -36,24 +36,14 @@ test_dataloader = dict(
 test_evaluator = dict(type='WSOLMetric')
 test_cfg = dict(type='TestLoop')
 # SGD with momentum (not the reference's effective 1e-4 of the base
-# schedule): head lr 0.01, backbone 0.003, polynomial decay.
+# schedule): head lr 0.01, backbone 0.003, polynomial decay over
+# max_iters (configs/_base_/schedules/poly_iters.py).
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg=dict(
         custom_keys=dict(
             head=dict(lr_mult=1.0), backbone=dict(lr_mult=0.3))))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
-    logger=dict(interval=25),
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+    logger=dict(interval=25), checkpoint=dict(interval=max_iters))
 randomness = dict(seed=0)

@@ -10,7 +10,7 @@
 _base_ = [
     '../_base_/models/gap_r18_small.py',
     '../_base_/datasets/synthetic_scenes.py',
-    '../_base_/schedules/poly_sgd.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/poly_iters.py', '../_base_/default_runtime.py'
 ]
 img_size = 96
 max_iters = 1000
@@ -34,18 +34,7 @@ optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(
-    _delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
+train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+    logger=dict(interval=50), checkpoint=dict(interval=max_iters))
 randomness = dict(seed=0)

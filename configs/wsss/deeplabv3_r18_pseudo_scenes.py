@@ -12,7 +12,8 @@
 # Train with: python tools/train.py configs/wsss/deeplabv3_r18_pseudo_scenes.py
 _base_ = [
     '../_base_/models/deeplabv3_r18_small.py',
-    '../_base_/datasets/scenes_voc_seg.py', '../_base_/schedules/poly_sgd.py',
+    '../_base_/datasets/scenes_voc_seg.py',
+    '../_base_/schedules/poly_iters.py',
     '../_base_/default_runtime.py'
 ]
 max_iters = 500
@@ -33,23 +34,9 @@ optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=0,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(
-    _delete_=True,
-    type='IterBasedTrainLoop',
-    max_iters=max_iters,
-    val_interval=max_iters)
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(by_epoch=False, interval=max_iters, max_keep_ckpts=1))
+    logger=dict(interval=50), checkpoint=dict(interval=max_iters))
 randomness = dict(seed=0)

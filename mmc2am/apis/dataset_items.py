@@ -3,11 +3,12 @@ config, or from an image folder and an optional list of names), named for
 their outputs, and read without stopping at an unreadable image."""
 import os.path as osp
 from collections import Counter
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.dataset import BaseDataset, Compose
+from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from mmc2am.datasets.image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from mmc2am.datasets.image_labels import ImageLabelDataset
@@ -194,3 +195,37 @@ class SafeItems(Dataset):
             return index, self.pipeline(info), ''
         except IMAGE_ERRORS as err:
             return index, None, f'{info.get("img_path")}: {err}'
+
+
+def readable_items(dataset: BaseDataset, indices: List[int],
+                   pipeline: Sequence[Callable], workers: int,
+                   problems: List[str]) -> Iterator[Tuple[int, dict]]:
+    """Read the dataset's ``indices`` one by one (through
+    :class:`SafeItems`, in ``workers`` processes) with a progress bar.
+
+    Args:
+        dataset (BaseDataset): A dataset from :func:`build_load_only_dataset`
+            or :func:`build_folder_dataset`.
+        indices (list[int]): The dataset indices to read, in order.
+        pipeline (Sequence[dict | Callable]): Transforms of the raw sample.
+        workers (int): Loading processes (0: the main process).
+        problems (list[str]): The error of every unreadable image is
+            appended to it.
+
+    Yields:
+        tuple[int, dict]: ``(index, transformed sample)`` of each readable
+        image.
+    """
+    loader = DataLoader(
+        SafeItems(dataset, indices, pipeline),
+        batch_size=1,
+        num_workers=workers,
+        collate_fn=list)
+    progress = ProgressBar(len(indices))
+    for [(index, sample, error)] in loader:
+        progress.update()
+        if sample is None:
+            problems.append(error)
+            continue
+        yield index, sample
+    print()

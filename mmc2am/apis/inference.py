@@ -1,10 +1,11 @@
-"""Build trained models (C²AM, classifiers) for inference outside a Runner.
+"""Build trained models (C²AM, classifiers, segmentors) for inference outside
+a Runner.
 """
 import logging
 import os.path as osp
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS
@@ -83,10 +84,40 @@ def init_classifier(cfg: Config,
     return model.to(device).eval()
 
 
+def init_segmentor(cfg: Config,
+                   checkpoint: str,
+                   device: str = 'cpu') -> torch.nn.Module:
+    """The segmentation model of a config (e.g. the cue refinement's
+    ``EncoderDecoder``) with a checkpoint's weights.
+
+    As :func:`init_c2am`, for any model of the registry (its ``test_cfg``
+    kept).
+
+    Args:
+        cfg (Config): A config with a ``model``.
+        checkpoint (str): The trained checkpoint.
+        device (str): Where the model goes. Defaults to 'cpu'.
+
+    Returns:
+        torch.nn.Module: The model in eval mode.
+
+    Raises:
+        FileNotFoundError: The checkpoint does not exist.
+        RuntimeError: Its weights do not fit the model.
+    """
+    model = build_without_init(cfg)
+    load_weights(model, cfg, checkpoint)
+    return model.to(device).eval()
+
+
 def build_without_init(cfg: Config, **overrides) -> torch.nn.Module:
     """The config's model with its pretrained initialisations (``init_cfg``
-    of the model and its backbone) dropped and ``overrides`` set."""
-    model_cfg = cfg.model.to_dict()
+    of the model and its backbone) dropped and ``overrides`` set.
+
+    The model config stays a ``ConfigDict``, as ``MODELS.build(cfg.model)``
+    gives it (mmseg's segmentors read ``test_cfg.mode`` as an attribute).
+    """
+    model_cfg = ConfigDict(cfg.model.to_dict())
     model_cfg.pop('init_cfg', None)
     model_cfg.get('backbone', {}).pop('init_cfg', None)
     model_cfg.update(overrides)

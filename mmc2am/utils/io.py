@@ -72,14 +72,20 @@ def check_settings(out: str, settings: dict) -> None:
         with open(path) as f:
             before = json.load(f)
         if before != settings:
-            changed = sorted(
-                k for k in set(before) | set(settings)
-                if before.get(k) != settings.get(k))
             raise ValueError(
-                f'{out} holds outputs of other settings ({changed} differ: '
-                f'{[before.get(k) for k in changed]} there, '
-                f'{[settings.get(k) for k in changed]} now). Use another '
+                f'{out} holds outputs of other settings '
+                f'({describe_changes(before, settings)}). Use another '
                 'output folder, or the same settings to resume.')
     else:
         with atomic_output(path) as tmp, open(tmp, 'w') as f:
             json.dump(settings, f, indent=2)
+
+
+def describe_changes(before: dict, now: dict) -> str:
+    """Name the keys whose values differ between two settings dicts, as
+    error messages of resumed tools say it: ``"['a'] differ: [1] there,
+    [2] now"`` (keys sorted; a missing key reads None)."""
+    changed = sorted(
+        k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    return (f'{changed} differ: {[before.get(k) for k in changed]} there, '
+            f'{[now.get(k) for k in changed]} now')

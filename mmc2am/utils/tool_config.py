@@ -1,11 +1,18 @@
-"""Arguments and config loading shared by ``tools/train.py`` and
-``tools/test.py``."""
+"""Arguments, config loading and the end-of-run report shared by the
+tools: the runner tools (``tools/train.py``, ``tools/test.py``) and the
+inference tools that map many images (``tools/infer_maps.py``,
+``infer_cams.py``, ``predict_cues.py``, ``extract_boxes.py``,
+``visualize_maps.py``)."""
 import argparse
 import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+from mmc2am.datasets.image_folder import format_names
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -51,3 +58,94 @@ def load_config(args: argparse.Namespace) -> Config:
         './work_dirs',
         osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def add_model_args(parser: argparse.ArgumentParser, config_help: str,
+                   checkpoint_help: str) -> None:
+    """Add the positional ``config`` and ``checkpoint`` of an inference
+    tool."""
+    parser.add_argument('config', help=config_help)
+    parser.add_argument('checkpoint', help=checkpoint_help)
+
+
+def add_inference_args(parser: argparse.ArgumentParser,
+                       workers: bool = True,
+                       strict_help: Optional[str] = None) -> None:
+    """Add the options of an inference tool: ``--workers`` (image loading
+    processes, default 2), ``--device`` (default: cuda if available, else
+    cpu), ``--strict`` and ``--cfg-options``.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        workers (bool): Add ``--workers``. Defaults to True.
+        strict_help (str, optional): Help of ``--strict`` (exit status 1
+            when some input was listed as a problem). Defaults to None: no
+            ``--strict``.
+    """
+    if workers:
+        parser.add_argument(
+            '--workers', type=int, default=2, help='image loading processes')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='default: cuda if available, else cpu')
+    if strict_help is not None:
+        parser.add_argument('--strict', action='store_true', help=strict_help)
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value')
+
+
+def add_multiscale_args(parser: argparse.ArgumentParser) -> None:
+    """Add the test-time augmentation of the multi-scale tools
+    (:mod:`mmc2am.apis.multiscale`): ``--scales`` (resize factors, default
+    0.5 1.0 1.5 2.0) and ``--no-flip`` (leave out the horizontal flips)."""
+    parser.add_argument(
+        '--scales',
+        type=float,
+        nargs='+',
+        default=[0.5, 1.0, 1.5, 2.0],
+        help='resize factors (default: 0.5 1.0 1.5 2.0)')
+    parser.add_argument(
+        '--no-flip',
+        action='store_true',
+        help='leave out the horizontal flips')
+
+
+def load_inference_config(args: argparse.Namespace) -> Config:
+    """Load ``args.config``, merge ``args.cfg_options`` and enter the
+    config's default scope (default 'mmseg'), as the inference tools do
+    before building their datasets and model.
+
+    Args:
+        args (argparse.Namespace): Arguments of :func:`add_model_args` and
+            :func:`add_inference_args`.
+
+    Returns:
+        Config: The config.
+    """
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return cfg
+
+
+def report_problems(problems: Sequence[str], heading: str,
+                    strict: bool) -> int:
+    """Print the inputs a tool skipped, under ``heading``, and give its
+    exit status.
+
+    Args:
+        problems (Sequence[str]): One line per skipped input.
+        heading (str): E.g. 'Images not mapped'.
+        strict (bool): ``--strict``: a problem makes the status 1.
+
+    Returns:
+        int: 1 with ``strict`` and some problem, else 0.
+    """
+    if problems:
+        print(f'{heading}:\n{format_names(problems)}')
+    return 1 if problems and strict else 0

@@ -37,20 +37,14 @@ train_dataloader = dict(
         img_suffix='.png',
         seg_map_suffix='.png',
         pipeline=train_pipeline))
+# Validation and test: the training loader and dataset on the other splits,
+# in order, with the true labels and the test pipeline.
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=0,
-    persistent_workers=False,
+    train_dataloader,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        train_dataloader['dataset'],
         ann_file='ImageSets/Segmentation/val.txt',
-        img_suffix='.png',
-        seg_map_suffix='.png',
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
