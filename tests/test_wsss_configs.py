@@ -242,6 +242,13 @@ def test_predict_cues_values_resume_and_bad_images(tmp_path, capsys,
             match=r"other settings \(\['soft', "
             r"'threshold'\] differ"):
         predict(tmp_path, half, out, '--threshold', '0.5')
+    # Another set of images (here: a list of one of them) into the same
+    # folder is refused too.
+    (tmp_path / 'one.txt').write_text('a\n')
+    with pytest.raises(ValueError, match=r"other settings \(\['images'\] "
+                       r"differ"):
+        predict(tmp_path, half, out, '--soft', '--list',
+                str(tmp_path / 'one.txt'))
     with pytest.raises(FileNotFoundError, match='checkpoint .* does not'):
         predict(tmp_path, str(tmp_path / 'none.pth'), tmp_path / 'x')
 

@@ -60,8 +60,8 @@ from mmengine.visualization import Visualizer
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
 from mmc2am.apis.dataset_items import (build_folder_dataset,
-                                       build_load_only_dataset, output_names,
-                                       readable_items)
+                                       build_load_only_dataset, folder_source,
+                                       output_names, readable_items)
 from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.transforms.loading import read_image_bgr8
@@ -164,10 +164,7 @@ def build_dataset(cfg: Config,
     if args.img_dir:
         dataset = build_folder_dataset(args.img_dir, args.list,
                                        args.img_suffix)
-        return dataset, dict(
-            img_dir=osp.abspath(args.img_dir),
-            list=osp.abspath(args.list) if args.list else None,
-            img_suffix=dataset.img_suffix)
+        return dataset, folder_source(dataset, args.img_dir, args.list)
     loader_cfg = cfg.get(SPLITS[args.split])
     if not loader_cfg or 'dataset' not in loader_cfg:
         raise KeyError(f'{cfg.filename} has no {SPLITS[args.split]}.dataset '

@@ -38,8 +38,8 @@ import torch
 from mmseg.structures import SegDataSample
 
 import mmc2am  # noqa: F401  registers mmc2am's modules
-from mmc2am.apis.dataset_items import (build_folder_dataset, output_names,
-                                       readable_items)
+from mmc2am.apis.dataset_items import (build_folder_dataset, folder_source,
+                                       output_names, readable_items)
 from mmc2am.apis.inference import init_segmentor
 from mmc2am.utils.io import check_settings, remove_stale_temp_files
 from mmc2am.utils.png import write_png
@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
+            images=folder_source(dataset, args.img_dir, args.list),
             threshold=args.threshold,
             soft=args.soft))
     pending = [i for i, path in enumerate(outputs) if not osp.isfile(path)]

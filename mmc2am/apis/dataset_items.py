@@ -125,6 +125,22 @@ def build_folder_dataset(img_dir: str,
         **kwargs)
 
 
+def folder_source(dataset: ImageFolderDataset, img_dir: str,
+                  list_file: Optional[str]) -> dict:
+    """Where the images of :func:`build_folder_dataset` come from, as a
+    tool's ``settings.json`` records it (a re-run on other images is
+    refused).
+
+    Returns:
+        dict: ``img_dir`` and ``list`` (absolute paths; ``list`` None
+        without one) and ``img_suffix`` (the one the dataset uses).
+    """
+    return dict(
+        img_dir=osp.abspath(img_dir),
+        list=osp.abspath(list_file) if list_file else None,
+        img_suffix=dataset.img_suffix)
+
+
 def output_names(dataset: BaseDataset,
                  img_dir: Optional[str] = None) -> List[str]:
     """The output name of every image of a dataset (outputs are
