@@ -267,8 +267,8 @@ def predict_split(model: torch.nn.Module,
     return out
 
 
-def cue_mask_iou(model: torch.nn.Module, dataset, scales: List[float],
-                 threshold: float) -> float:
+def cue_mask_iou(model: torch.nn.Module, split: Dict[str, list],
+                 scales: List[float], threshold: float) -> float:
     """Mean IoU of the C²AM background cues with the object masks.
 
     The cues are the WSSS path's object masks (method.md 6.2-6.3): the map
@@ -278,8 +278,8 @@ def cue_mask_iou(model: torch.nn.Module, dataset, scales: List[float],
 
     Args:
         model (torch.nn.Module): A C2AM in eval mode.
-        dataset: Scenes whose samples hold ``img`` (BGR) and
-            ``gt_seg_map``.
+        split (dict): The scenes as :func:`predict_split` returns them
+            (``imgs`` RGB, ``masks``).
         scales (list[float]): Scales of the fused map.
         threshold (float): Cue threshold before the CRF.
 
@@ -287,12 +287,12 @@ def cue_mask_iou(model: torch.nn.Module, dataset, scales: List[float],
         float: The mean IoU over the scenes.
     """
     ious = []
-    progress = ProgressBar(len(dataset))
-    for index in range(len(dataset)):
-        scene = dataset.get_data_info(index)
-        obj_map = multiscale_map(model, scene['img'], scales, flip=True)
-        cue = background_cue(obj_map, scene['img'], threshold=threshold)
-        ious.append(binary_mask_iou(cue, scene['gt_seg_map']))
+    progress = ProgressBar(len(split['imgs']))
+    for img, mask in zip(split['imgs'], split['masks']):
+        bgr = np.ascontiguousarray(img[..., ::-1])
+        obj_map = multiscale_map(model, bgr, scales, flip=True)
+        cue = background_cue(obj_map, bgr, threshold=threshold)
+        ious.append(binary_mask_iou(cue, mask))
         progress.update()
     print()
     return float(np.mean(ious))
@@ -379,8 +379,9 @@ def evaluate(cfg: Config, checkpoint: str, args: argparse.Namespace,
                         args.test_scale, flip)
     print_log(f'[eval] maps of {args.num_test} test scenes (seed '
               f'{args.test_seed})', logger='current')
-    test_split = build_split(cfg, args, args.test_seed, args.num_test)
-    test = predict_split(model, test_split, args.test_scale, flip)
+    test = predict_split(
+        model, build_split(cfg, args, args.test_seed, args.num_test),
+        args.test_scale, flip)
     results = choose_and_score(val, test)
     if not args.no_cues:
         print_log(
@@ -388,7 +389,7 @@ def evaluate(cfg: Config, checkpoint: str, args: argparse.Namespace,
             f'(threshold {args.cue_threshold:g} + dense CRF)',
             logger='current')
         with torch.no_grad():
-            results['cue_mask_iou'] = cue_mask_iou(model, test_split,
+            results['cue_mask_iou'] = cue_mask_iou(model, test,
                                                    args.cue_scales,
                                                    args.cue_threshold)
         results['cue_threshold'] = args.cue_threshold
