@@ -206,9 +206,10 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
     assert '0 label maps written' in capsys.readouterr().out
     assert os.stat(out / 'a.png').st_mtime_ns == mtime
 
-    # Baseline, restricted to a list of names (one of them has no CAM).
+    # Baseline, restricted to a list of names (one of them has no CAM),
+    # here an image-level label file: a comment, then names with classes.
     names = cam_dataset / 'names.txt'
-    names.write_text('a\nzz\n')
+    names.write_text('# image-level labels\na 2 7\nzz\n')
     base = cam_dataset / 'baseline'
     assert refine_cam_labels.main([
         '--cams',
@@ -218,7 +219,8 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
     ]) == 0
     np.testing.assert_array_equal(
         load_label_map(str(base / 'a.png')), [[3, 8, 0], [8, 0, 0]])
-    assert 'zz: no CAM file' in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert 'zz: no CAM file' in text and '1 images with problems' in text
 
 
 def test_refine_tool_lists_every_kind_of_problem_in_one_run(

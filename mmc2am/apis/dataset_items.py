@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from mmc2am.datasets.image_folder import IMG_EXTENSIONS, ImageFolderDataset
 from mmc2am.datasets.image_labels import ImageLabelDataset
+from mmc2am.utils.io import read_names
 
 # Errors of one image's file; anything else is a bug and propagates.
 IMAGE_ERRORS = (OSError, ValueError)
@@ -28,21 +29,6 @@ def build_load_only_dataset(dataset_cfg: dict) -> BaseDataset:
         BaseDataset: The dataset; ``get_data_info(i)`` is the raw sample.
     """
     return DATASETS.build(dict(dataset_cfg, pipeline=[], test_mode=True))
-
-
-def read_names(list_file: str) -> List[str]:
-    """The image names of a list file: the first word of every line that
-    is not blank and does not start with '#' (so VOC ``ImageSets`` lists
-    and image-level label files both qualify).
-
-    Raises:
-        FileNotFoundError: The file does not exist.
-    """
-    if not osp.isfile(list_file):
-        raise FileNotFoundError(f'list file {list_file} does not exist.')
-    with open(list_file) as f:
-        words = [line.split() for line in f]
-    return [w[0] for w in words if w and not w[0].startswith('#')]
 
 
 def find_suffix(img_dir: str, name: str) -> str:

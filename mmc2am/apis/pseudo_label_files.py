@@ -15,6 +15,7 @@ import numpy as np
 from mmc2am.functional.cues import read_cue
 from mmc2am.functional.pseudo_labels import (read_cams, refine_labels,
                                              threshold_labels)
+from mmc2am.utils.io import read_names
 
 # CAM files, in order of preference when both exist.
 CAM_SUFFIXES = ('.npy', '.npz')
@@ -32,15 +33,16 @@ def image_names(folder: str,
         suffixes (Sequence[str]): File endings that count, e.g.
             ``('.npy', '.npz')``.
         list_file (str, optional): File with one name per line (first word
-            of each; e.g. VOC ``ImageSets``). Defaults to None.
+            of each, as :func:`mmc2am.utils.io.read_names` reads it; e.g.
+            VOC ``ImageSets`` or an image-level label file). Defaults to
+            None.
 
     Returns:
-        list[str]: The lines of ``list_file`` if given, else the sorted
+        list[str]: The names of ``list_file`` if given, else the sorted
         stems of the files in ``folder`` ending in ``suffixes``.
     """
     if list_file:
-        with open(list_file) as f:
-            return [line.split()[0] for line in f if line.strip()]
+        return read_names(list_file)
     if not osp.isdir(folder):
         raise FileNotFoundError(f'folder {folder} does not exist.')
     names = {

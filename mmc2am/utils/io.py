@@ -4,7 +4,7 @@ import json
 import os
 import os.path as osp
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, List
 
 # Temporary files are hidden siblings: '.<name>.<pid>.tmp'.
 _TMP_PATTERN = '.*.tmp'
@@ -89,3 +89,18 @@ def describe_changes(before: dict, now: dict) -> str:
         k for k in set(before) | set(now) if before.get(k) != now.get(k))
     return (f'{changed} differ: {[before.get(k) for k in changed]} there, '
             f'{[now.get(k) for k in changed]} now')
+
+
+def read_names(list_file: str) -> List[str]:
+    """The image names of a list file: the first word of every line that
+    is not blank and does not start with '#' (so VOC ``ImageSets`` lists
+    and image-level label files both qualify).
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+    """
+    if not osp.isfile(list_file):
+        raise FileNotFoundError(f'list file {list_file} does not exist.')
+    with open(list_file) as f:
+        words = [line.split() for line in f]
+    return [w[0] for w in words if w and not w[0].startswith('#')]
