@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mmc2am.functional import boxes as boxes_module
-from mmc2am.functional.boxes import (_maxima_below, box_iou, maps_to_box_sets,
+from mmc2am.functional.boxes import (_peaks_below, box_iou, maps_to_box_sets,
                                      maps_to_boxes, normalize_map,
                                      reference_boxes)
 
@@ -264,24 +264,33 @@ def test_equal_areas_keep_the_reference_order():
                                   [[8, 6, 9, 7], [2, 4, 3, 9], [1, 1, 6, 2]])
 
 
-def test_regional_maxima_by_hand():
+def test_peaks_cover_the_regional_maxima_by_hand():
     m8 = np.array(
         [[0, 0, 0, 0, 0, 0],
          [0, 4, 4, 0, 0, 0],
          [0, 0, 0, 0, 6, 0],
          [2, 2, 2, 3, 0, 0],
          [2, 2, 2, 0, 0, 8]], np.uint8)  # yapf: disable
-    # Maxima: the plateau of 4s, the 6 and the 8 in the corner. The plateau
-    # of 2s is not one (its pixel (3, 2) touches the 3, which touches the
-    # 6), although its pixels (3, 0), (3, 1), (4, 0), (4, 1) are as high as
-    # all their neighbours.
-    below = _maxima_below(m8)
+    # Regional maxima: the plateau of 4s, the 6 and the 8. The float map
+    # equals m8 here, so the pixels counted are those as high as their 8
+    # neighbours: both 4s, the 6, the 8, and four of the 2s ((3, 0), (3, 1),
+    # (4, 0), (4, 1)), which are not a regional maximum (the plateau of 2s
+    # touches the 3): a superset, as allowed.
+    below = _peaks_below(m8.astype(np.float32) / 255, m8)
     assert below.shape == (257, )
-    # below[c + 1]: maxima of value <= c.
-    np.testing.assert_array_equal(below[[0, 1, 4, 5, 6, 7, 8, 9, 256]],
-                                  [0, 0, 0, 1, 1, 2, 2, 3, 3])
-    np.testing.assert_array_equal(_maxima_below(np.zeros((1, 4), np.uint8)),
-                                  np.zeros(257))
+    # below[c + 1]: counted pixels of value <= c.
+    np.testing.assert_array_equal(below[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256]],
+                                  [0, 0, 0, 4, 4, 6, 6, 7, 7, 8, 8])
+    # The float map breaks uint8 ties: a plateau of 5s on a slope of floats
+    # is no peak, its float maximum (5.9) is; zeros are never counted.
+    norm = np.array([[5.1, 5.5, 5.9, 0.0]], np.float32) / 255
+    m8 = np.array([[5, 5, 5, 0]], np.uint8)
+    np.testing.assert_array_equal(
+        np.flatnonzero(np.diff(_peaks_below(norm, m8))), [5])
+    np.testing.assert_array_equal(
+        _peaks_below(np.zeros((1, 4), np.float32), np.zeros((1, 4),
+                                                            np.uint8)),
+        np.zeros(257))
 
 
 def test_masks_with_one_outermost_component_are_not_traced(monkeypatch):
@@ -295,9 +304,9 @@ def test_masks_with_one_outermost_component_are_not_traced(monkeypatch):
     m[1:4] = ridge
     traced, find_contours = [], cv2.findContours
 
-    def counting(binary, *args):
+    def counting(binary, *args, **kwargs):
         traced.append(binary.shape)
-        return find_contours(binary, *args)
+        return find_contours(binary, *args, **kwargs)
 
     monkeypatch.setattr(boxes_module.cv2, 'findContours', counting)
     fast = maps_to_boxes(m[None], GRID)[0]

@@ -63,6 +63,8 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from mmc2am.functional.mask_tracing import NestedMaskTracer, largest_contour_masks
+
 MapsType = Union[np.ndarray, Sequence[np.ndarray]]
 BoxesType = Union[np.ndarray, List[List[np.ndarray]]]
 
@@ -91,8 +93,9 @@ def normalize_map(m: np.ndarray) -> np.ndarray:
     if m.size == 0:
         raise ValueError(f'normalize_map got an empty map of shape '
                          f'{m.shape}; a map needs at least one pixel.')
-    m = m.astype(np.float64, copy=False)
-    low, high = m.min(), m.max()
+    # min and max of the map's own dtype equal those of its float64 copy
+    # (the conversion is monotone), so the copy is only made once, below.
+    low, high = float(m.min()), float(m.max())
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = m.size - int(np.isfinite(m).sum())
         raise ValueError(
@@ -104,18 +107,22 @@ def normalize_map(m: np.ndarray) -> np.ndarray:
     with np.errstate(over='ignore'):
         overflow = not np.isfinite(high - low)
     if overflow:  # values near the float64 limits
-        m, low, high = m / 2, low / 2, high / 2
-    return ((m - low) / (high - low)).astype(np.float32)
+        m = m.astype(np.float64) / 2
+        low, high = low / 2, high / 2
+    shifted = np.subtract(m, low, dtype=np.float64)
+    np.divide(shifted, high - low, out=shifted)
+    return shifted.astype(np.float32)
 
 
-def _to_uint8(m: np.ndarray) -> np.ndarray:
-    """Normalise a 2-D map and scale it to uint8 (``map * 255``,
-    truncated)."""
+def _normalized_uint8(m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """A 2-D map min-max normalised (float32) and scaled to uint8
+    (``map * 255``, truncated)."""
     m = np.asarray(m)
     if m.ndim != 2:
         raise ValueError(f'a map must be 2-D (np.ndarray[H, W]); got shape '
                          f'{m.shape}.')
-    return (normalize_map(m) * 255).astype(np.uint8)
+    norm = normalize_map(m)
+    return norm, (norm * 255).astype(np.uint8)
 
 
 def _cuts(m8: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
@@ -161,7 +168,7 @@ def reference_boxes(m: np.ndarray,
         ``[x0, y0, x1, y1]`` per threshold; in multi-contour mode one array
         per threshold, ``[[0, 0, 0, 0]]`` (K = 1) when there is no contour.
     """
-    m8 = _to_uint8(m)
+    m8 = _normalized_uint8(m)[1]
     height, width = m8.shape
     top = m8.max()
     boxes = []
@@ -216,20 +223,20 @@ def _largest_contour(contours: Sequence[np.ndarray]) -> np.ndarray:
     return contours[int(np.argmax(areas))]
 
 
-def _all_boxes(contours: Sequence[np.ndarray], left: int, top: int, width: int,
+def _all_boxes(contours: Sequence[np.ndarray], width: int,
                height: int) -> np.ndarray:
-    """Reference boxes (int64[C, 4], map pixels) of every contour found in
-    a crop whose corner is at ``(left, top)`` of a ``height x width`` map."""
+    """Reference boxes (int64[C, 4]) of contours in the pixels of a
+    ``height x width`` map."""
     if len(contours) < _VECTORISE_RECTS_FROM:
         boxes = [
-            _rect_to_box(x + left, y + top, w, h, width, height)
+            _rect_to_box(x, y, w, h, width, height)
             for x, y, w, h in map(cv2.boundingRect, contours)
         ]
         return np.array(boxes, dtype=np.int64).reshape(-1, 4)
     # cv2.boundingRect of integer points: x = min, w = max - min + 1.
     points, starts, _ = _contour_table(contours)
-    low = np.minimum.reduceat(points, starts, axis=0) + (left, top)
-    high = np.maximum.reduceat(points, starts, axis=0) + (left + 1, top + 1)
+    low = np.minimum.reduceat(points, starts, axis=0)
+    high = np.maximum.reduceat(points, starts, axis=0) + 1
     return np.concatenate([low, np.minimum(high, (width - 1, height - 1))],
                           axis=1)
 
@@ -255,52 +262,49 @@ def _pixels_above(m8: np.ndarray) -> np.ndarray:
     return m8.size - below
 
 
-def _maxima_below(m8: np.ndarray) -> np.ndarray:
-    """``below[c + 1]``: the number of regional maxima of the map with a
-    value of at most ``c``, for ``c`` in ``-1 .. 255`` (int64[257]).
+def _peaks_below(norm: np.ndarray, m8: np.ndarray) -> np.ndarray:
+    """``below[c + 1]``: how many pixels of ``m8`` at most ``c`` are local
+    maxima of the float map, for ``c`` in ``-1 .. 255`` (int64[257]).
 
-    A regional maximum is an 8-connected plateau whose neighbours are all
-    lower. Its pixels are at least as high as their 8 neighbours (set
-    ``S``), and adjacent pixels of ``S`` are equal, so the plateaus of ``S``
-    are its 8-connected components; a component is a regional maximum unless
-    one of its pixels has an equal neighbour outside ``S`` (one that has a
-    higher neighbour). Plateaus of 0 are left out: one is a regional
-    maximum only when it is the whole map, whose masks are then all empty.
+    Every regional maximum of ``m8`` (an 8-connected plateau whose
+    neighbours are all lower) holds such a pixel: its pixel ``p`` of
+    highest float value is at least as high as its neighbours on the
+    plateau, and higher than those off it (their uint8 value is lower,
+    and ``m8`` is a truncation, so monotone). So two cuts with the same
+    count have no regional maximum between them (the converse need not
+    hold: plateaus of the float map add pixels, which only splits
+    segments in :func:`largest_contour_masks`). Pixels of ``m8 == 0`` are
+    left out: no mask holds them.
+
+    Args:
+        norm (np.ndarray[H, W]): The normalised float32 map.
+        m8 (np.ndarray[H, W]): Its uint8 scaling.
     """
-    kernel = np.ones((3, 3), dtype=np.uint8)
-    peak = (m8 == cv2.dilate(m8, kernel)) & (m8 > 0)
-    # Pixels of S equal to their highest neighbour outside S.
-    spill = (cv2.dilate(m8 * ~peak, kernel) == m8) & peak
-    num, labels = cv2.connectedComponents(
-        peak.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    where = np.flatnonzero(peak)
-    label = labels.reshape(-1)[where]
-    spilled = np.zeros(num, dtype=bool)
-    spilled[label[spill.reshape(-1)[where]]] = True
-    value = np.zeros(num, dtype=np.int64)
-    value[label] = m8.reshape(-1)[where]
-    maxima = value[1:][~spilled[1:]]
-    return np.concatenate([[0], np.cumsum(np.bincount(maxima, minlength=256))])
+    peak = norm >= cv2.dilate(norm, np.ones((3, 3), dtype=np.uint8))
+    peak &= m8 > 0
+    counts = np.bincount(m8[peak], minlength=256)
+    return np.concatenate([[0], np.cumsum(counts)])
 
 
 class _Plan(NamedTuple):
     """What one map needs traced: the uint8 map; per distinct non-empty
-    mask, in decreasing cut order, its crop ``(cut, top, bottom, left,
+    mask, in decreasing cut order, its window ``(cut, top, bottom, left,
     right)`` and the reference box of its pixels' bounding rectangle;
     whether an empty mask comes first; the distinct mask of each threshold;
-    and, for chaining (see :func:`_trace`), :func:`_maxima_below` or None.
+    and, in largest-contour mode, each mask's segment key
+    (:func:`_peaks_below` at its cut) for :func:`largest_contour_masks`.
     """
     m8: np.ndarray
     crops: List[Tuple[int, int, int, int, int]]
     mask_boxes: List[List[int]]
     empty: int
     inverse: np.ndarray
-    maxima_below: Optional[np.ndarray]
+    segment_keys: Optional[List[int]]
 
 
-def _plan(m: np.ndarray, taus: np.ndarray, chain: bool) -> _Plan:
-    """Distinct masks of one map over the thresholds, and their crops."""
-    m8 = _to_uint8(m)
+def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
+    """Distinct masks of one map over the thresholds, and their windows."""
+    norm, m8 = _normalized_uint8(m)
     height, width = m8.shape
     cuts = _cuts(m8, taus)
     # The masks are nested, so cuts keeping as many pixels give equal masks.
@@ -310,7 +314,7 @@ def _plan(m: np.ndarray, taus: np.ndarray, chain: bool) -> _Plan:
     live_cuts = cuts[first[uniq > 0]]
     y0, y1 = _first_last(m8.max(axis=1), live_cuts)
     x0, x1 = _first_last(m8.max(axis=0), live_cuts)
-    # Grow by one pixel so the crop's edge is background or the map's edge.
+    # Grow by one pixel so the window's edge is background or the map's.
     crops = list(
         zip(live_cuts.tolist(),
             np.maximum(y0 - 1, 0).tolist(),
@@ -323,54 +327,41 @@ def _plan(m: np.ndarray, taus: np.ndarray, chain: bool) -> _Plan:
         np.minimum(x1 + 1, width - 1),
         np.minimum(y1 + 1, height - 1)
     ], axis=1).tolist()
+    keys = None
+    if segments:
+        keys = _peaks_below(norm, m8)[np.clip(live_cuts, -1, 255) +
+                                      1].tolist()
     return _Plan(m8, crops, mask_boxes, int(uniq[0] == 0),
-                 inverse.reshape(-1), _maxima_below(m8) if chain else None)
+                 inverse.reshape(-1), keys)
 
 
-def _trace(m8: np.ndarray, crops: Sequence[Tuple[int, int, int, int, int]],
-           mask_boxes: Sequence[List[int]], maxima_below: Optional[np.ndarray],
-           largest: bool, every: bool) -> Tuple[list, list]:
-    """Boxes of each crop's mask: the largest contour's (a list) and every
-    contour's (an int64[K, 4] array), in map pixels.
-
-    The crops must come in decreasing cut order. With ``maxima_below`` (in
-    largest-contour mode only), a mask is not traced when a higher cut's
-    mask has a single outermost component and no regional maximum lies
-    between the two cuts: its box is then its pixels' (module docstring).
-    """
-    height, width = m8.shape
-    # Without `every`, only outer contours of outermost components can be
-    # the largest (module docstring): RETR_EXTERNAL lists just those.
-    mode = cv2.RETR_TREE if every else cv2.RETR_EXTERNAL
-    # One buffer for all binary masks, instead of fresh memory per mask.
-    buffer = np.empty(m8.size, dtype=np.uint8)
-    largest_boxes, every_boxes = [], []
-    # Maxima below the last cut whose mask has one outermost component.
-    chained = None
-    for (cut, top, bottom, left, right), box in zip(crops, mask_boxes):
-        if maxima_below is not None:
-            below = int(maxima_below[max(cut, -1) + 1])
-            if below == chained:
-                largest_boxes.append(box)
-                continue
-        binary = buffer[:(bottom - top) * (right - left)].reshape(
-            bottom - top, right - left)
-        cv2.threshold(
-            m8[top:bottom, left:right],
-            cut,
-            255,
-            cv2.THRESH_BINARY,
-            dst=binary)
-        contours = cv2.findContours(binary, mode, cv2.CHAIN_APPROX_SIMPLE)[0]
-        if largest:
-            x, y, w, h = cv2.boundingRect(_largest_contour(contours))
-            largest_boxes.append(
-                _rect_to_box(x + left, y + top, w, h, width, height))
-        if every:
-            every_boxes.append(_all_boxes(contours, left, top, width, height))
-        if maxima_below is not None:
-            chained = below if len(contours) == 1 else None
-    return largest_boxes, every_boxes
+def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
+               every: bool) -> Tuple[Optional[np.ndarray], Optional[list]]:
+    """Boxes of one map: the largest contour's (np.ndarray[T, 4]) and every
+    contour's (list of T np.ndarray[K, 4]), each when asked for."""
+    plan = _plan(m, taus, largest and not every)
+    height, width = plan.m8.shape
+    tracer = NestedMaskTracer(plan.m8, plan.crops, tree=every)
+    if every:
+        # Bottom-up, so that each mask is traced in its lower neighbour's
+        # component rectangles.
+        per_mask = [tracer(i) for i in reversed(range(len(plan.crops)))]
+        per_mask.reverse()
+    else:
+        per_mask = largest_contour_masks(tracer, plan.segment_keys)
+    largest_boxes = every_boxes = None
+    if largest:
+        largest_boxes = []
+        for contours, pixel_box in zip(per_mask, plan.mask_boxes):
+            if contours is None:  # one outermost component: its pixels' box
+                largest_boxes.append(pixel_box)
+            else:
+                largest_boxes.append(
+                    _rect_to_box(*cv2.boundingRect(
+                        _largest_contour(contours)), width, height))
+    if every:
+        every_boxes = [_all_boxes(c, width, height) for c in per_mask]
+    return _assemble(plan, largest_boxes, every_boxes)
 
 
 def _assemble(plan: _Plan, largest_boxes: Optional[list],
@@ -408,27 +399,16 @@ def _sweep(maps: MapsType, thresholds: Sequence[float], largest: bool,
     largest_boxes = np.zeros((len(maps), len(taus), 4), dtype=np.int64)
     every_boxes = [[] for _ in maps]
     if len(taus) > 0 and maps:
-        chain = largest and not every
-        plans = [_plan(m, taus, chain) for m in maps]
-        # Each map's crops are dealt round-robin to `chunks` jobs, so that
-        # threads share the costly low thresholds even for a single map.
-        chunks = max(num_threads, 1)
-        jobs = [(p.m8, p.crops[j::chunks], p.mask_boxes[j::chunks],
-                 p.maxima_below, largest, every) for p in plans
-                for j in range(chunks)]
-        if chunks > 1:
-            with ThreadPoolExecutor(chunks) as pool:
-                traced = list(pool.map(lambda job: _trace(*job), jobs))
+
+        def job(m: np.ndarray):
+            return _map_boxes(m, taus, largest, every)
+
+        if num_threads > 1 and len(maps) > 1:
+            with ThreadPoolExecutor(min(num_threads, len(maps))) as pool:
+                done = list(pool.map(job, maps))
         else:
-            traced = [_trace(*job) for job in jobs]
-        for n, plan in enumerate(plans):
-            merged = [[None] * len(plan.crops), [None] * len(plan.crops)]
-            for j, done in enumerate(traced[n * chunks:(n + 1) * chunks]):
-                for kind, wanted in enumerate((largest, every)):
-                    if wanted:
-                        merged[kind][j::chunks] = done[kind]
-            boxes, sets = _assemble(plan, merged[0] if largest else None,
-                                    merged[1] if every else None)
+            done = [job(m) for m in maps]
+        for n, (boxes, sets) in enumerate(done):
             if largest:
                 largest_boxes[n] = boxes
             if every:
