@@ -276,17 +276,17 @@ def test_peaks_cover_the_regional_maxima_by_hand():
     # neighbours: both 4s, the 6, the 8, and four of the 2s ((3, 0), (3, 1),
     # (4, 0), (4, 1)), which are not a regional maximum (the plateau of 2s
     # touches the 3): a superset, as allowed.
-    below = _peaks_below(m8.astype(np.float32) / 255, m8)
+    below = _peaks_below(m8.astype(np.float32), m8)
     assert below.shape == (257, )
     # below[c + 1]: counted pixels of value <= c.
     np.testing.assert_array_equal(below[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256]],
                                   [0, 0, 0, 4, 4, 6, 6, 7, 7, 8, 8])
     # The float map breaks uint8 ties: a plateau of 5s on a slope of floats
     # is no peak, its float maximum (5.9) is; zeros are never counted.
-    norm = np.array([[5.1, 5.5, 5.9, 0.0]], np.float32) / 255
-    m8 = np.array([[5, 5, 5, 0]], np.uint8)
+    scaled = np.array([[5.1, 5.5, 5.9, 0.0]], np.float32)
     np.testing.assert_array_equal(
-        np.flatnonzero(np.diff(_peaks_below(norm, m8))), [5])
+        np.flatnonzero(np.diff(_peaks_below(scaled, scaled.astype(
+            np.uint8)))), [5])
     np.testing.assert_array_equal(
         _peaks_below(np.zeros((1, 4), np.float32), np.zeros((1, 4),
                                                             np.uint8)),

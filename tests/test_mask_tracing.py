@@ -1,121 +1,132 @@
-"""Nested masks traced in the rectangles of lower masks: the same contours,
-in the same order, as one OpenCV call over the whole map."""
+"""Which masks the largest-contour sweep traces, and the boxes of those it
+does not: each rule checked against whole-map OpenCV calls."""
 import cv2
 import numpy as np
 import pytest
 
 from mmc2am.functional.boxes import _plan
-from mmc2am.functional.mask_tracing import (NestedMaskTracer,
+from mmc2am.functional.mask_tracing import (MaskTracer, first_last,
                                             largest_contour_masks,
-                                            merge_rects)
+                                            pixel_boxes_inside)
 from test_boxes import MAKERS, ring_map, tie_map
 
 GRID = np.arange(0, 1, 0.02)
 
 
-def whole_map_contours(m8: np.ndarray, cut: int, mode: int) -> list:
+def whole_map_contours(m8: np.ndarray, cut: int) -> list:
     binary = (m8 > cut).astype(np.uint8)
-    return list(cv2.findContours(binary, mode, cv2.CHAIN_APPROX_SIMPLE)[0])
+    return list(
+        cv2.findContours(binary, cv2.RETR_EXTERNAL,
+                         cv2.CHAIN_APPROX_SIMPLE)[0])
 
 
-def assert_same_contours(found: list, expected: list) -> None:
-    assert len(found) == len(expected)
-    for a, b in zip(found, expected):
-        np.testing.assert_array_equal(a, b)
-
-
-def two_apart_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """Bumps far apart (several component rectangles per mask)."""
+def apart_map(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """2-5 bumps of random heights and widths: several components per mask
+    over long ranges of cuts, of close or very different areas."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     m = np.zeros((h, w))
     for _ in range(int(rng.integers(2, 6))):
         cy, cx = rng.uniform(0, h), rng.uniform(0, w)
         m += rng.uniform(0.3, 1) * np.exp(-((yy - cy)**2 + (xx - cx)**2) /
-                                          (2 * rng.uniform(2, 6)**2))
+                                          (2 * rng.uniform(2, 8)**2))
     return m
 
 
-MAPS = dict(
-    MAKERS, rings=ring_map, ties=tie_map, apart=two_apart_map)
+MAPS = dict(MAKERS, rings=ring_map, ties=tie_map, apart=apart_map)
 
 
-@pytest.mark.parametrize('kind', sorted(MAPS))
-@pytest.mark.parametrize('tree', [False, True])
-def test_bottom_up_traces_equal_whole_map_calls(kind, tree):
+def test_first_last_by_hand():
+    profile = np.array([0, 3, 1, 5, 2, 0], np.uint8)
+    first, last = first_last(profile, np.array([-1, 0, 1, 2, 4]))
+    np.testing.assert_array_equal(first, [0, 1, 1, 1, 3])
+    np.testing.assert_array_equal(last, [5, 4, 4, 3, 3])
+
+
+def test_tracer_equals_whole_map_call():
     rng = np.random.default_rng(3)
-    mode = cv2.RETR_TREE if tree else cv2.RETR_EXTERNAL
-    for h, w in [(40, 40), (31, 57), (64, 48)]:
-        plan = _plan(MAPS[kind](rng, h, w), GRID, False)
-        tracer = NestedMaskTracer(plan.m8, plan.crops, tree)
-        for i in reversed(range(len(plan.crops))):
-            assert_same_contours(
-                tracer(i), whole_map_contours(plan.m8, plan.crops[i][0],
-                                              mode))
+    plan = _plan(apart_map(rng, 40, 56), GRID, False)
+    tracer = MaskTracer(plan.m8, plan.crops)
+    for i, crop in enumerate(plan.crops):
+        found, expected = tracer(i), whole_map_contours(plan.m8, crop[0])
+        assert len(found) == len(expected)
+        for a, b in zip(found, expected):
+            np.testing.assert_array_equal(a, b)
+        assert tracer(i) is found  # traced once
 
 
-def test_several_rectangles_are_used_and_order_kept():
-    # Four bumps far apart: the mask at the highest cut is traced in the
-    # four rectangles of the mask below, in four calls, and its contours
-    # come in the whole map's order.
-    m = np.zeros((60, 60))
-    for (y, x), peak in zip([(10, 10), (10, 50), (50, 10), (50, 50)],
-                            [1.0, 0.9, 0.9, 0.8]):
-        m[y - 3:y + 4, x - 3:x + 4] = peak * 0.5
-        m[y - 1:y + 2, x - 1:x + 2] = peak
-    plan = _plan(m, [0.3, 0.6], False)
-    tracer = NestedMaskTracer(plan.m8, plan.crops, tree=False)
-    calls = []
-    find_contours = cv2.findContours
-
-    def counting(binary, *args, **kwargs):
-        calls.append(binary.shape)
-        return find_contours(binary, *args, **kwargs)
-
-    assert len(tracer(1)) == 4
-    cv2.findContours = counting
-    try:
-        high = tracer(0)
-    finally:
-        cv2.findContours = find_contours
-    assert len(calls) == 4
-    # Windows: a 7x7 square of the lower mask grown by one pixel on each
-    # side (9x9), clipped to the high mask's own window (the 3x3 peaks
-    # grown by one, rows and columns 8-52): 7x7.
-    assert calls == [(7, 7)] * 4
-    assert_same_contours(
-        high, whole_map_contours(plan.m8, plan.crops[0][0],
-                                 cv2.RETR_EXTERNAL))
+def test_pixel_boxes_inside_by_hand():
+    # Two plateaus whose bounding rectangles overlap: an L (value 9) and a
+    # dot (value 5) inside the L's rectangle but outside its polygon.
+    m8 = np.zeros((8, 8), np.uint8)
+    m8[1:7, 1] = 9
+    m8[6, 1:7] = 9
+    m8[2, 5] = 5
+    m8[3, 2] = 4  # touching the L, in its rectangle, off its polygon
+    l_shape = whole_map_contours(m8, 6)[0]
+    boxes = pixel_boxes_inside(m8, [0, 6, 3], [l_shape, l_shape, l_shape])
+    # Inside the L's (degenerate) polygon there are only the L's pixels.
+    assert boxes == [(1, 1, 6, 6)] * 3
+    dot = whole_map_contours(m8, 4)
+    dot = next(c for c in dot if c[0, 0, 0] == 5)
+    assert pixel_boxes_inside(m8, [4], [dot]) == [(5, 2, 5, 2)]
+    # A square ring (value 9, rows and columns 1-5) holds a pixel of 3 in
+    # its hole (inside its polygon); a pixel of 7 lies outside it, and
+    # would stretch the box to (8, 7) if it counted.
+    m8 = np.zeros((8, 9), np.uint8)
+    m8[1:6, 1:6] = 9
+    m8[2:5, 2:5] = 0
+    m8[3, 3] = 3
+    m8[7, 8] = 7
+    ring = whole_map_contours(m8, 8)[0]
+    assert pixel_boxes_inside(m8, [2, 8], [ring, ring]) == [(1, 1, 5, 5)] * 2
 
 
-def test_merge_rects_by_hand():
-    # Columns 0-2 and 3-5 touch: merged. Columns 0-2 and 4-6 have column 3
-    # between them, which each window (grown by one) may hold but which is
-    # background: kept apart.
-    assert merge_rects([[0, 0, 2, 2], [3, 0, 5, 2]]) == [[0, 0, 5, 2]]
-    assert merge_rects([[0, 0, 2, 2], [4, 0, 6, 2]]) == [[0, 0, 2, 2],
-                                                        [4, 0, 6, 2]]
-    # Diagonal neighbours count too; merging can chain.
-    assert merge_rects([[0, 0, 1, 1], [2, 2, 3, 3], [4, 4, 5, 5]]) == [[
-        0, 0, 5, 5
-    ]]
-    # A window (rectangle grown by one) holds none of the other's pixels.
-    assert merge_rects([[0, 0, 1, 1], [3, 3, 4, 4]]) == [[0, 0, 1, 1],
-                                                        [3, 3, 4, 4]]
-    assert merge_rects([]) == []
+def test_contour_area_grows_with_the_component():
+    # Rule 2 rests on it: a component's outer contour area is at most that
+    # of the lower mask's component holding it.
+    rng = np.random.default_rng(7)
+    for kind in ['uniform', 'noisy_blobs', 'rings', 'apart']:
+        plan = _plan(MAPS[kind](rng, 48, 48), GRID, False)
+        for high, low in zip(plan.crops[:-1], plan.crops[1:]):
+            outer = whole_map_contours(plan.m8, low[0])
+            for c in whole_map_contours(plan.m8, high[0]):
+                point = tuple(float(v) for v in c[0, 0])
+                holder = [
+                    d for d in outer if cv2.pointPolygonTest(d, point, False)
+                    >= 0
+                ]
+                assert len(holder) == 1
+                assert cv2.contourArea(c) <= cv2.contourArea(holder[0])
 
 
-@pytest.mark.parametrize('kind', ['blobs', 'noisy_blobs', 'apart', 'rings'])
-def test_largest_contour_masks_trace_exactly_the_multi_component_masks(kind):
+@pytest.mark.parametrize('kind', ['blobs', 'noisy_blobs', 'apart', 'rings',
+                                  'ties', 'uniform'])
+def test_each_mask_gets_the_reference_largest_contour(kind):
     rng = np.random.default_rng(5)
-    for h, w in [(48, 48), (40, 64)]:
+    settled = traced = 0
+    for h, w in [(48, 48), (40, 64), (64, 40)] * 3:
         plan = _plan(MAPS[kind](rng, h, w), GRID, True)
-        tracer = NestedMaskTracer(plan.m8, plan.crops, tree=False)
-        found = largest_contour_masks(tracer, plan.segment_keys)
-        for i, contours in enumerate(found):
-            expected = whole_map_contours(plan.m8, plan.crops[i][0],
-                                          cv2.RETR_EXTERNAL)
-            if contours is None:
+        tracer = MaskTracer(plan.m8, plan.crops)
+        how = largest_contour_masks(tracer, plan.segment_keys)
+        inside = [i for i, way in enumerate(how) if isinstance(way, np.ndarray)]
+        boxes = dict(
+            zip(
+                inside,
+                pixel_boxes_inside(plan.m8, [plan.crops[i][0] for i in inside],
+                                   [how[i] for i in inside])))
+        for i, way in enumerate(how):
+            expected = whole_map_contours(plan.m8, plan.crops[i][0])
+            best = max(expected, key=cv2.contourArea)
+            x, y, bw, bh = cv2.boundingRect(best)
+            if way is None:
                 assert len(expected) == 1
+            elif isinstance(way, np.ndarray):
+                settled += 1
+                assert boxes[i] == (x, y, x + bw - 1, y + bh - 1)
             else:
-                assert len(expected) > 1
-                assert_same_contours(contours, expected)
+                traced += 1
+                assert len(way) == len(expected)
+                for a, b in zip(way, expected):
+                    np.testing.assert_array_equal(a, b)
+    if kind == 'apart':
+        assert settled > traced > 0  # rule 2 does its job

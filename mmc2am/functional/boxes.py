@@ -29,33 +29,22 @@ faster:
   no larger, and it comes after that outer contour in ``RETR_TREE``'s list
   (a parent precedes its children), so ``max`` never picks it; the
   outermost contours come in the same order in both modes (tested against
-  the reference on masks with holes, nested parts and equal areas). On
-  noisy maps, whose masks have many holes, this is most of the gain;
-- in largest-contour mode, masks are visited from the highest cut down, and
-  a mask is not traced at all when it provably has a single outermost
-  component: when a higher cut's traced mask has one (a single contour
-  from ``RETR_EXTERNAL``) and no regional maximum of the uint8 map has a
-  value between the two cuts. Every component of the lower mask holds a
-  regional maximum above its cut (its highest plateau), hence above the
-  higher cut, so it meets the higher mask; all but one of the higher
-  mask's components lie in holes of the outermost one, and so do the lower
-  mask's components that meet only those. The largest contour's box is
-  then the bounding rectangle of the mask's pixels, known from the row and
-  column maxima. The regional maxima are found once per map (one
-  ``cv2.connectedComponents`` call); on a trained model's smooth maps,
-  which have few, this skips most masks with one component. Masks with
-  several outermost components are still traced;
-- the binary masks of a map share one buffer instead of fresh memory each;
+  the reference on masks with holes, nested parts and equal areas);
+- in largest-contour mode most masks are not traced at all
+  (:mod:`mmc2am.functional.mask_tracing`): between two cuts with no
+  regional maximum of the map in between, components can only grow and
+  merge downwards, so a mask with one outermost component settles the
+  masks below it, and two traced masks settle those in between when the
+  higher one's largest component provably stays the largest. Candidate
+  maxima come from one dilation of the float map (:func:`_peaks_below`);
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;
-- ``num_threads`` deals the masks of each map to several threads (OpenCV
-  releases the GIL while it traces), which helps even for a single map.
+- ``num_threads`` shares the maps among threads (OpenCV and numpy release
+  the GIL for most of the work).
 
-Contour tracing, which an exact result still needs for every mask with
-several outermost components (the largest contour depends on their areas)
-and in multi-contour mode for every distinct mask, stays most of the time.
-``tools/benchmark_boxes.py`` measures the gain.
+In multi-contour mode every distinct mask is still traced: its boxes are
+those of all its contours. ``tools/benchmark_boxes.py`` measures the gain.
 """
 from concurrent.futures import ThreadPoolExecutor
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
@@ -63,7 +52,9 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmc2am.functional.mask_tracing import NestedMaskTracer, largest_contour_masks
+from mmc2am.functional.mask_tracing import (MaskTracer, first_last,
+                                            largest_contour_masks,
+                                            pixel_boxes_inside)
 
 MapsType = Union[np.ndarray, Sequence[np.ndarray]]
 BoxesType = Union[np.ndarray, List[List[np.ndarray]]]
@@ -74,10 +65,41 @@ _VECTORISE_AREAS_FROM = 160
 _VECTORISE_RECTS_FROM = 32
 
 
+def _normalized(m: np.ndarray) -> np.ndarray:
+    """Min-max normalised map in its working dtype (see
+    :func:`normalize_map`)."""
+    m = np.asarray(m)
+    if m.size == 0:
+        raise ValueError(f'normalize_map got an empty map of shape '
+                         f'{m.shape}; a map needs at least one pixel.')
+    if m.dtype not in (np.float32, np.float64):
+        m = m.astype(np.float64)
+    low, high = m.min(), m.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        bad = m.size - int(np.isfinite(m).sum())
+        raise ValueError(
+            f'normalize_map got a map with {bad} NaN or infinite value(s) '
+            f'out of {m.size}; check the model output (e.g. a diverged '
+            'training or an fp16 overflow) before extracting boxes.')
+    if high == low:
+        return np.zeros(m.shape, dtype=m.dtype)
+    with np.errstate(over='ignore'):
+        span = high - low  # the maximum of m - low: rounding is monotone
+    if not np.isfinite(span):  # values near the dtype's limits
+        m, low, span = m / 2, low / 2, high / 2 - low / 2
+    shifted = m - low
+    shifted /= span
+    return shifted
+
+
 def normalize_map(m: np.ndarray) -> np.ndarray:
     """Min-max normalise a map to ``[0, 1]``.
 
-    Computed in float64 (the maximum maps to exactly 1), returned as float32.
+    The arithmetic of wsolevaluation's ``normalize_scoremap`` (the
+    reference's): subtract the minimum, then divide by the maximum of the
+    result, in the map's own dtype for float32 and float64 maps (other
+    dtypes in float64). Unlike it, a map with NaN or infinite values is an
+    error rather than all zeros.
 
     Args:
         m (np.ndarray[H, W]): A map of any real dtype.
@@ -89,40 +111,20 @@ def normalize_map(m: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: If the map is empty or holds NaN or infinite values.
     """
-    m = np.asarray(m)
-    if m.size == 0:
-        raise ValueError(f'normalize_map got an empty map of shape '
-                         f'{m.shape}; a map needs at least one pixel.')
-    # min and max of the map's own dtype equal those of its float64 copy
-    # (the conversion is monotone), so the copy is only made once, below.
-    low, high = float(m.min()), float(m.max())
-    if not (np.isfinite(low) and np.isfinite(high)):
-        bad = m.size - int(np.isfinite(m).sum())
-        raise ValueError(
-            f'normalize_map got a map with {bad} NaN or infinite value(s) '
-            f'out of {m.size}; check the model output (e.g. a diverged '
-            'training or an fp16 overflow) before extracting boxes.')
-    if high == low:
-        return np.zeros(m.shape, dtype=np.float32)
-    with np.errstate(over='ignore'):
-        overflow = not np.isfinite(high - low)
-    if overflow:  # values near the float64 limits
-        m = m.astype(np.float64) / 2
-        low, high = low / 2, high / 2
-    shifted = np.subtract(m, low, dtype=np.float64)
-    np.divide(shifted, high - low, out=shifted)
-    return shifted.astype(np.float32)
+    return _normalized(m).astype(np.float32, copy=False)
 
 
-def _normalized_uint8(m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """A 2-D map min-max normalised (float32) and scaled to uint8
-    (``map * 255``, truncated)."""
+def _scaled_uint8(m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """A 2-D map min-max normalised (:func:`normalize_map`, in its working
+    dtype) times 255, and that truncated to uint8, as the reference
+    scales it."""
     m = np.asarray(m)
     if m.ndim != 2:
         raise ValueError(f'a map must be 2-D (np.ndarray[H, W]); got shape '
                          f'{m.shape}.')
-    norm = normalize_map(m)
-    return norm, (norm * 255).astype(np.uint8)
+    scaled = _normalized(m)
+    scaled *= 255
+    return scaled, scaled.astype(np.uint8)
 
 
 def _cuts(m8: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
@@ -168,7 +170,7 @@ def reference_boxes(m: np.ndarray,
         ``[x0, y0, x1, y1]`` per threshold; in multi-contour mode one array
         per threshold, ``[[0, 0, 0, 0]]`` (K = 1) when there is no contour.
     """
-    m8 = _normalized_uint8(m)[1]
+    m8 = _scaled_uint8(m)[1]
     height, width = m8.shape
     top = m8.max()
     boxes = []
@@ -241,16 +243,6 @@ def _all_boxes(contours: Sequence[np.ndarray], width: int,
                           axis=1)
 
 
-def _first_last(profile: np.ndarray,
-                cuts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-    """First and last index where ``profile > cut``, for every cut (each
-    cut must leave at least one index)."""
-    above = profile[None, :] > cuts[:, None]
-    first = np.argmax(above, axis=1)
-    last = len(profile) - 1 - np.argmax(above[:, ::-1], axis=1)
-    return first, last
-
-
 def _pixels_above(m8: np.ndarray) -> np.ndarray:
     """``kept[c + 1]``: the number of pixels above cut ``c``, for ``c`` in
     ``-1 .. 255`` (int64[257])."""
@@ -262,27 +254,29 @@ def _pixels_above(m8: np.ndarray) -> np.ndarray:
     return m8.size - below
 
 
-def _peaks_below(norm: np.ndarray, m8: np.ndarray) -> np.ndarray:
+def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
     """``below[c + 1]``: how many pixels of ``m8`` at most ``c`` are local
-    maxima of the float map, for ``c`` in ``-1 .. 255`` (int64[257]).
+    maxima of the float map it truncates, for ``c`` in ``-1 .. 255``
+    (int64[257]).
 
     Every regional maximum of ``m8`` (an 8-connected plateau whose
     neighbours are all lower) holds such a pixel: its pixel ``p`` of
     highest float value is at least as high as its neighbours on the
-    plateau, and higher than those off it (their uint8 value is lower,
-    and ``m8`` is a truncation, so monotone). So two cuts with the same
-    count have no regional maximum between them (the converse need not
-    hold: plateaus of the float map add pixels, which only splits
-    segments in :func:`largest_contour_masks`). Pixels of ``m8 == 0`` are
-    left out: no mask holds them.
+    plateau, and higher than those off it (their uint8 value is lower, and
+    truncation is monotone). So two cuts with the same count have no
+    regional maximum between them (the converse need not hold: plateaus of
+    the float map add pixels, which only splits segments in
+    :func:`largest_contour_masks`). Pixels of ``m8 == 0`` are left out: no
+    mask holds them.
 
     Args:
-        norm (np.ndarray[H, W]): The normalised float32 map.
-        m8 (np.ndarray[H, W]): Its uint8 scaling.
+        scaled (np.ndarray[H, W]): The float map ``m8`` truncates
+            (float32 or float64).
+        m8 (np.ndarray[H, W]): ``scaled.astype(np.uint8)``.
     """
-    peak = norm >= cv2.dilate(norm, np.ones((3, 3), dtype=np.uint8))
-    peak &= m8 > 0
+    peak = scaled >= cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8))
     counts = np.bincount(m8[peak], minlength=256)
+    counts[0] = 0
     return np.concatenate([[0], np.cumsum(counts)])
 
 
@@ -304,7 +298,7 @@ class _Plan(NamedTuple):
 
 def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     """Distinct masks of one map over the thresholds, and their windows."""
-    norm, m8 = _normalized_uint8(m)
+    scaled, m8 = _scaled_uint8(m)
     height, width = m8.shape
     cuts = _cuts(m8, taus)
     # The masks are nested, so cuts keeping as many pixels give equal masks.
@@ -312,8 +306,8 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     uniq, first, inverse = np.unique(
         kept, return_index=True, return_inverse=True)
     live_cuts = cuts[first[uniq > 0]]
-    y0, y1 = _first_last(m8.max(axis=1), live_cuts)
-    x0, x1 = _first_last(m8.max(axis=0), live_cuts)
+    y0, y1 = first_last(m8.max(axis=1), live_cuts)
+    x0, x1 = first_last(m8.max(axis=0), live_cuts)
     # Grow by one pixel so the window's edge is background or the map's.
     crops = list(
         zip(live_cuts.tolist(),
@@ -329,10 +323,38 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     ], axis=1).tolist()
     keys = None
     if segments:
-        keys = _peaks_below(norm, m8)[np.clip(live_cuts, -1, 255) +
+        keys = _peaks_below(scaled, m8)[np.clip(live_cuts, -1, 255) +
                                       1].tolist()
     return _Plan(m8, crops, mask_boxes, int(uniq[0] == 0),
                  inverse.reshape(-1), keys)
+
+
+def _tree_contours(m8: np.ndarray,
+                   crops: Sequence[Tuple[int, int, int, int, int]]) -> list:
+    """Every contour (``RETR_TREE``, map pixels, OpenCV's order) of each
+    mask, traced in its window."""
+    buffer = np.empty(m8.size, dtype=np.uint8)
+    per_mask = []
+    for cut, top, bottom, left, right in crops:
+        binary = buffer[:(bottom - top) * (right - left)].reshape(
+            bottom - top, right - left)
+        cv2.threshold(
+            m8[top:bottom, left:right], cut, 255, cv2.THRESH_BINARY,
+            dst=binary)
+        per_mask.append(
+            cv2.findContours(
+                binary,
+                cv2.RETR_TREE,
+                cv2.CHAIN_APPROX_SIMPLE,
+                offset=(left, top))[0])
+    return per_mask
+
+
+def _largest_box(contours: Sequence[np.ndarray], width: int,
+                 height: int) -> List[int]:
+    """Reference box of the largest contour (map pixels)."""
+    x, y, w, h = cv2.boundingRect(_largest_contour(contours))
+    return _rect_to_box(x, y, w, h, width, height)
 
 
 def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
@@ -341,27 +363,29 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     contour's (list of T np.ndarray[K, 4]), each when asked for."""
     plan = _plan(m, taus, largest and not every)
     height, width = plan.m8.shape
-    tracer = NestedMaskTracer(plan.m8, plan.crops, tree=every)
-    if every:
-        # Bottom-up, so that each mask is traced in its lower neighbour's
-        # component rectangles.
-        per_mask = [tracer(i) for i in reversed(range(len(plan.crops)))]
-        per_mask.reverse()
-    else:
-        per_mask = largest_contour_masks(tracer, plan.segment_keys)
     largest_boxes = every_boxes = None
-    if largest:
-        largest_boxes = []
-        for contours, pixel_box in zip(per_mask, plan.mask_boxes):
-            if contours is None:  # one outermost component: its pixels' box
-                largest_boxes.append(pixel_box)
-            else:
-                largest_boxes.append(
-                    _rect_to_box(*cv2.boundingRect(
-                        _largest_contour(contours)), width, height))
     if every:
+        per_mask = _tree_contours(plan.m8, plan.crops)
         every_boxes = [_all_boxes(c, width, height) for c in per_mask]
-    return _assemble(plan, largest_boxes, every_boxes)
+        if largest:
+            largest_boxes = [_largest_box(c, width, height) for c in per_mask]
+        return _assemble(plan, largest_boxes, every_boxes)
+    how = largest_contour_masks(
+        MaskTracer(plan.m8, plan.crops), plan.segment_keys)
+    # None: one outermost component, the box of the mask's pixels.
+    largest_boxes = list(plan.mask_boxes)
+    # A lower mask's contour: the box of the mask's pixels inside it.
+    inside = [i for i, h in enumerate(how) if isinstance(h, np.ndarray)]
+    rects = pixel_boxes_inside(plan.m8, [plan.crops[i][0] for i in inside],
+                               [how[i] for i in inside])
+    for i, (x0, y0, x1, y1) in zip(inside, rects):
+        largest_boxes[i] = _rect_to_box(x0, y0, x1 - x0 + 1, y1 - y0 + 1,
+                                        width, height)
+    # Traced: the largest of its contours.
+    for i, contours in enumerate(how):
+        if isinstance(contours, list):
+            largest_boxes[i] = _largest_box(contours, width, height)
+    return _assemble(plan, largest_boxes, None)
 
 
 def _assemble(plan: _Plan, largest_boxes: Optional[list],

@@ -1,225 +1,171 @@
-"""Contours of the nested binary masks of one map, traced piece by piece.
+"""Which nested masks of one map the largest contour needs traced.
 
 The masks ``m8 > cut`` of one uint8 map are nested: a lower cut's mask
-holds every higher cut's. So every connected component of a higher mask
-(8-connected, as ``cv2.findContours`` sees the foreground), with its holes
-and whatever lies in them, lies inside the bounding rectangle of one
-outermost component of any lower mask. :class:`NestedMaskTracer` traces a
-mask inside those rectangles of the nearest lower mask it traced, one
-``cv2.findContours`` call per rectangle, instead of over the bounding
-rectangle of all the mask's pixels: two objects far apart no longer make
-it trace the empty space between them. Rectangles that come within one
-pixel of each other are merged first, so each call's window (its rectangle
-grown by one pixel, the background margin contour tracing needs) holds
-whole components only.
+holds every higher cut's. Contour tracing (``cv2.findContours``) is the
+cost of the box sweep, and the largest-contour mode can skip most of it.
+Call a *segment* a run of cuts with no regional maximum of the map in
+between. Within a segment, every component of a lower mask holds a
+component of every higher mask (its highest plateau is a regional maximum,
+above the segment's top cut), so:
 
-The calls' contours are put back in the order of a single call over the
-whole mask: OpenCV lists the outermost contours by the raster position of
-their first point (the component's top-left pixel; reversed in OpenCV 4
-and 5, which :data:`REVERSED_ORDER` probes once), each followed by the
-contours nested in it (``RETR_TREE`` lists a depth-first walk). Within one
-window the order is already OpenCV's, so only these blocks are sorted.
+1. the number of outermost components never grows downwards: a segment is
+   traced at its top; if that mask has one outermost component, so have
+   all (the largest contour's box is then the bounding rectangle of the
+   mask's pixels); otherwise its bottom mask is traced and, if that has
+   one, a bisection finds the last mask with several;
+2. between two traced masks ``p`` (higher cut) and ``q`` (lower) of a
+   segment, the masks in between need no trace when ``p``'s largest
+   contour provably stays the largest: each component lies inside the
+   bounding rectangle of one outermost component of ``q`` (rectangles less
+   than two pixels apart are merged), and its contour area is at most that
+   component's (``cv2.contourArea`` of an outer contour is the area of the
+   polygon through its pixels' centres, holes included, which grows with
+   the component). If ``p`` has a single outermost component in the
+   rectangle holding its largest contour, that rectangle holds a single
+   component in every mask in between (each holds one of ``p``'s), whose
+   area is at least ``p``'s largest; when that beats every component of
+   ``q`` in the other rectangles, it is the largest contour, and its box is
+   the bounding rectangle of the mask's pixels in that rectangle.
+   Otherwise the middle mask is traced and both halves are tried again.
 
-:func:`largest_contour_masks` decides which masks the largest-contour mode
-must trace at all: between two cuts with no regional maximum of the map in
-between, every component of the lower mask holds one of the higher mask's
-(its highest plateau is above both cuts), so the number of outermost
-components can only shrink as the cut goes down; a mask with one outermost
-component needs no trace (its largest contour's box is its pixels').
+On a trained model's smooth maps most masks with several components (an
+object and a weaker one) are settled by rule 2 from a few traces.
 """
-import bisect
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-# (cut, top, bottom, left, right): a mask's cut and its window in the map.
+# (cut, top, bottom, left, right): a mask's cut and its window in the map,
+# the bounding rectangle of its pixels grown by one pixel (clipped).
 Crop = Tuple[int, int, int, int, int]
-# [x0, y0, x1, y1]: a rectangle of pixels, corners included.
-Rect = List[int]
+# (x0, y0, x1, y1): a rectangle of pixels, corners included.
+Rect = Tuple[int, int, int, int]
 
-# From this many outermost components on, a mask passes no rectangles to
-# higher masks: they are traced in their own window (noisy maps give
-# hundreds of specks, and a call per speck costs more than it saves).
-MAX_RECTS = 8
-
-
-def _reversed_order() -> bool:
-    """Whether ``cv2.findContours`` lists outermost contours bottom-up
-    (reverse raster order of their first points)."""
-    probe = np.zeros((5, 5), dtype=np.uint8)
-    probe[1, 1] = probe[3, 3] = 1
-    contours = cv2.findContours(probe, cv2.RETR_EXTERNAL,
-                                cv2.CHAIN_APPROX_SIMPLE)[0]
-    return int(contours[0][0, 0, 1]) == 3
+# Masks with more outermost components than this are traced one by one
+# instead of being settled by rule 2 (noisy maps give hundreds of specks).
+MAX_COMPONENTS = 8
 
 
-REVERSED_ORDER = _reversed_order()
-
-
-def merge_rects(rects: Sequence[Rect]) -> List[Rect]:
-    """Merge rectangles until none comes within one pixel of another.
-
-    Two rectangles are merged (replaced by the rectangle around both) when
-    one grown by a pixel on each side meets the other.
-
-    Args:
-        rects (Sequence[list[int]]): ``[x0, y0, x1, y1]``, corners included.
-
-    Returns:
-        list[list[int]]: Rectangles pairwise more than one pixel apart.
-    """
-    merged = [list(r) for r in rects]
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(merged)):
-            a = merged[i]
-            for j in range(i + 1, len(merged)):
-                b = merged[j]
-                if (a[0] <= b[2] + 1 and b[0] <= a[2] + 1
-                        and a[1] <= b[3] + 1 and b[1] <= a[3] + 1):
-                    merged[i] = [
-                        min(a[0], b[0]),
-                        min(a[1], b[1]),
-                        max(a[2], b[2]),
-                        max(a[3], b[3])
-                    ]
-                    del merged[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    return merged
-
-
-class NestedMaskTracer:
-    """Contours of the masks ``m8 > cut`` of one map, as one
-    ``cv2.findContours`` call over the whole map lists them.
+class MaskTracer:
+    """Outermost contours (``RETR_EXTERNAL``) of the masks ``m8 > cut`` of
+    one map, each traced once, in its window.
 
     Args:
         m8 (np.ndarray[H, W]): The uint8 map.
-        crops (Sequence[tuple]): Per mask, in decreasing cut order,
-            ``(cut, top, bottom, left, right)``: the window of the map
-            holding the mask's pixels and a background margin of one pixel
-            (clipped to the map).
-        tree (bool): Trace every contour (``RETR_TREE``) instead of the
-            outermost ones (``RETR_EXTERNAL``).
+        crops (Sequence[tuple]): Per mask ``(cut, top, bottom, left,
+            right)``, see :data:`Crop`.
     """
 
-    def __init__(self, m8: np.ndarray, crops: Sequence[Crop],
-                 tree: bool) -> None:
+    def __init__(self, m8: np.ndarray, crops: Sequence[Crop]) -> None:
         self.m8 = m8
         self.crops = crops
-        self.mode = cv2.RETR_TREE if tree else cv2.RETR_EXTERNAL
         # One buffer for all binary windows, instead of fresh memory each.
         self._buffer = np.empty(m8.size, dtype=np.uint8)
-        self._traced: List[int] = []  # sorted mask indices
-        self._rects: Dict[int, Optional[List[Rect]]] = {}
         self._contours: Dict[int, List[np.ndarray]] = {}
 
     def __call__(self, index: int) -> List[np.ndarray]:
-        """Contours (int32[P, 1, 2], map pixels) of mask ``index``."""
-        if index in self._contours:
-            return self._contours[index]
-        cut, top, bottom, left, right = self.crops[index]
-        # The nearest lower mask traced so far: the next larger index.
-        pos = bisect.bisect_right(self._traced, index)
-        rects = self._rects[self._traced[pos]] if pos < len(
-            self._traced) else None
-        if rects is None:
-            windows = [(top, bottom, left, right)]
-        else:
-            windows = [(max(y0 - 1, top), min(y1 + 2, bottom),
-                        max(x0 - 1, left), min(x1 + 2, right))
-                       for x0, y0, x1, y1 in rects]
-        blocks = []
-        for w_top, w_bottom, w_left, w_right in windows:
-            if w_top >= w_bottom or w_left >= w_right:
-                continue
-            blocks.extend(self._trace_window(cut, w_top, w_bottom, w_left,
-                                             w_right))
-        if len(windows) > 1 and len(blocks) > 1:
-            blocks.sort(
-                key=lambda block: (int(block[0][0, 0, 1]),
-                                   int(block[0][0, 0, 0])),
-                reverse=REVERSED_ORDER)
-        contours = [c for block in blocks for c in block]
-        self._contours[index] = contours
-        self._rects[index] = self._outer_rects(blocks)
-        bisect.insort(self._traced, index)
-        return contours
-
-    def _trace_window(self, cut: int, top: int, bottom: int, left: int,
-                      right: int) -> List[List[np.ndarray]]:
-        """Contours of the mask in one window, in map pixels, grouped in
-        blocks: an outermost contour and the contours nested in it."""
-        binary = self._buffer[:(bottom - top) * (right - left)].reshape(
-            bottom - top, right - left)
-        cv2.threshold(
-            self.m8[top:bottom, left:right],
-            cut,
-            255,
-            cv2.THRESH_BINARY,
-            dst=binary)
-        contours, hierarchy = cv2.findContours(
-            binary, self.mode, cv2.CHAIN_APPROX_SIMPLE, offset=(left, top))
-        if self.mode == cv2.RETR_EXTERNAL or len(contours) < 2:
-            return [[c] for c in contours]
-        # A depth-first list: each outermost contour opens a block.
-        starts = np.flatnonzero(hierarchy[0][:, 3] < 0).tolist()
-        ends = starts[1:] + [len(contours)]
-        return [list(contours[s:e]) for s, e in zip(starts, ends)]
-
-    @staticmethod
-    def _outer_rects(blocks: List[List[np.ndarray]]) -> Optional[List[Rect]]:
-        """Merged bounding rectangles of the outermost components, or None
-        (trace in the mask's own window) when there are too many."""
-        if len(blocks) > MAX_RECTS or not blocks:
-            return None
-        rects = []
-        for block in blocks:
-            x, y, w, h = cv2.boundingRect(block[0])
-            rects.append([x, y, x + w - 1, y + h - 1])
-        return merge_rects(rects) if len(rects) > 1 else rects
+        """Contours (int32[P, 1, 2], map pixels, OpenCV's order) of mask
+        ``index``."""
+        if index not in self._contours:
+            cut, top, bottom, left, right = self.crops[index]
+            binary = self._buffer[:(bottom - top) * (right - left)].reshape(
+                bottom - top, right - left)
+            cv2.threshold(
+                self.m8[top:bottom, left:right],
+                cut,
+                255,
+                cv2.THRESH_BINARY,
+                dst=binary)
+            self._contours[index] = list(
+                cv2.findContours(
+                    binary,
+                    cv2.RETR_EXTERNAL,
+                    cv2.CHAIN_APPROX_SIMPLE,
+                    offset=(left, top))[0])
+        return self._contours[index]
 
 
-def largest_contour_masks(tracer: NestedMaskTracer,
-                          segment_keys: Sequence[int]
-                          ) -> List[Optional[List[np.ndarray]]]:
-    """The outermost contours of the masks the largest contour depends on.
+def _enclosing(point: np.ndarray, contours: Sequence[np.ndarray]) -> int:
+    """Index of the outer contour whose polygon holds ``point`` (on its
+    edge or inside), -1 if none."""
+    xy = (float(point[0]), float(point[1]))
+    for k, c in enumerate(contours):
+        if cv2.pointPolygonTest(c, xy, False) >= 0:
+            return k
+    return -1
 
-    Masks come in decreasing cut order; consecutive masks with the same
-    ``segment_keys`` value must have no regional maximum of the map between
-    their cuts (e.g. the key counts a superset of the maxima below the
-    cut). Within such a segment the number of outermost components never
-    grows downwards, so: the segment's top mask is traced; if it has one
-    component, so have all; otherwise the bottom mask is traced, and, if
-    that has one, a bisection finds the last mask with several. Masks with
-    several are traced bottom-up, each inside the rectangles of the one
-    below it. Segments are visited bottom-up for the same reason.
+
+def _dominant_component(higher: Sequence[np.ndarray],
+                        lower: Sequence[np.ndarray]) -> Optional[int]:
+    """Rule 2 of the module docstring between two traced masks of a
+    segment: the index of the lower mask's outermost contour whose
+    component holds the largest contour of every mask in between, or None
+    when that is not proven."""
+    if len(lower) > MAX_COMPONENTS or len(higher) > MAX_COMPONENTS:
+        return None
+    areas = [cv2.contourArea(c) for c in higher]
+    best = int(np.argmax(areas))
+    # Each higher component lies in one lower outermost component: the one
+    # whose outer polygon holds its pixels (outermost polygons are
+    # disjoint).
+    owner = [_enclosing(c[0, 0], lower) for c in higher]
+    main = owner[best]
+    if main < 0 or owner.count(main) != 1:
+        return None
+    others = [
+        cv2.contourArea(c) for k, c in enumerate(lower) if k != main
+    ]
+    if others and not areas[best] > max(others):
+        return None
+    return main
+
+
+def largest_contour_masks(
+    tracer: MaskTracer, segment_keys: Sequence[int]
+) -> List[Union[None, np.ndarray, List[np.ndarray]]]:
+    """How to get the largest contour's box of every mask.
 
     Args:
-        tracer (NestedMaskTracer): An outermost-contour tracer
-            (``tree=False``) of the masks.
-        segment_keys (Sequence[int]): One value per mask.
+        tracer (MaskTracer): The tracer of the masks, which come in
+            decreasing cut order.
+        segment_keys (Sequence[int]): One value per mask; consecutive masks
+            with the same value must have no regional maximum of the map
+            between their cuts (e.g. a count of a superset of the maxima
+            below the cut).
 
     Returns:
-        list: Per mask its contours (map pixels, OpenCV's order) when it
-        has several outermost components, None when it has one.
+        list: Per mask, None when it has one outermost component (the box
+        is its pixels'); a contour (np.ndarray[P, 1, 2]) of a lower mask
+        when the largest contour is that of the only outermost component
+        inside it (the box is the bounding rectangle of the mask's pixels
+        inside that contour, :func:`pixel_boxes_inside`); else the mask's
+        outermost contours (list, map pixels, OpenCV's order).
     """
     n = len(segment_keys)
-    result: List[Optional[List[np.ndarray]]] = [None] * n
-    segments = []
+    result: List[Union[None, np.ndarray, List[np.ndarray]]] = [None] * n
+
+    def settle(p: int, q: int) -> None:
+        """Masks strictly between the traced masks p and q."""
+        if q - p < 2:
+            return
+        main = _dominant_component(tracer(p), tracer(q))
+        if main is not None:
+            result[p + 1:q] = [tracer(q)[main]] * (q - p - 1)
+            return
+        mid = (p + q) // 2
+        result[mid] = tracer(mid)
+        settle(p, mid)
+        settle(mid, q)
+
     start = 0
     for i in range(1, n + 1):
-        if i == n or segment_keys[i] != segment_keys[start]:
-            segments.append((start, i - 1))
-            start = i
-    for first, last in reversed(segments):
-        if len(tracer(first)) == 1:
+        if i < n and segment_keys[i] == segment_keys[start]:
             continue
-        # The last mask of the segment with several outermost components.
+        first, last = start, i - 1
+        start = i
+        if len(tracer(first)) == 1:
+            continue  # rule 1: one outermost component throughout
         if len(tracer(last)) > 1:
             multi = last
         else:
@@ -230,6 +176,62 @@ def largest_contour_masks(tracer: NestedMaskTracer,
                     multi = mid
                 else:
                     single = mid
-        for i in range(multi, first - 1, -1):
-            result[i] = tracer(i)
+        result[first] = tracer(first)
+        result[multi] = tracer(multi)
+        settle(first, multi)
     return result
+
+
+def pixel_boxes_inside(m8: np.ndarray, cuts: Sequence[int],
+                       contours: Sequence[np.ndarray]) -> List[Rect]:
+    """Bounding rectangle of the pixels above each cut inside each outer
+    contour (its polygon filled, holes included).
+
+    Args:
+        m8 (np.ndarray[H, W]): The uint8 map.
+        cuts (Sequence[int]): One cut per contour; each must leave a pixel
+            inside its contour.
+        contours (Sequence[np.ndarray]): Outer contours (int32[P, 1, 2],
+            map pixels); the same array may come several times.
+
+    Returns:
+        list[tuple]: ``(x0, y0, x1, y1)`` per cut, corners included.
+    """
+    boxes: List[Rect] = [(0, 0, 0, 0)] * len(cuts)
+    groups: Dict[int, List[int]] = {}
+    for i, c in enumerate(contours):
+        groups.setdefault(id(c), []).append(i)
+    for members in groups.values():
+        contour = contours[members[0]]
+        x, y, w, h = cv2.boundingRect(contour)
+        inside = np.zeros((h, w), dtype=np.uint8)
+        cv2.drawContours(
+            inside, [contour], 0, 1, thickness=cv2.FILLED, offset=(-x, -y))
+        region = m8[y:y + h, x:x + w] * inside
+        group_cuts = np.array([cuts[i] for i in members])
+        y0, y1 = first_last(region.max(axis=1), group_cuts)
+        x0, x1 = first_last(region.max(axis=0), group_cuts)
+        for k, i in enumerate(members):
+            boxes[i] = (int(x0[k]) + x, int(y0[k]) + y, int(x1[k]) + x,
+                        int(y1[k]) + y)
+    return boxes
+
+
+def first_last(profile: np.ndarray,
+               cuts: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """First and last index where ``profile > cut``, for every cut (each
+    cut must leave at least one index).
+
+    Args:
+        profile (np.ndarray[L]): Values, e.g. a map's row maxima.
+        cuts (np.ndarray[C]): Integer cuts.
+
+    Returns:
+        tuple: int64[C] first and last indices.
+    """
+    # The running maxima from either end are sorted: a binary search finds
+    # where each first exceeds the cut.
+    first = np.searchsorted(np.maximum.accumulate(profile), cuts, 'right')
+    from_end = np.searchsorted(
+        np.maximum.accumulate(profile[::-1]), cuts, 'right')
+    return first, len(profile) - 1 - from_end
