@@ -243,14 +243,21 @@ def _all_boxes(contours: Sequence[np.ndarray], width: int,
                           axis=1)
 
 
+def _histogram(m8: np.ndarray,
+               mask: Optional[np.ndarray] = None) -> np.ndarray:
+    """Counts of the 256 values of a uint8 map (int64[256]), over the
+    pixels where ``mask`` (uint8) is non-zero if given."""
+    if m8.size < 2**24:  # calcHist counts in float32: exact below 2**24
+        hist = cv2.calcHist([m8], [0], mask, [256], [0, 256])
+        return hist.reshape(-1).astype(np.int64)
+    values = m8 if mask is None else m8[mask != 0]
+    return np.bincount(values.reshape(-1), minlength=256)
+
+
 def _pixels_above(m8: np.ndarray) -> np.ndarray:
     """``kept[c + 1]``: the number of pixels above cut ``c``, for ``c`` in
     ``-1 .. 255`` (int64[257])."""
-    if m8.size < 2**24:  # calcHist counts in float32: exact below 2**24
-        hist = cv2.calcHist([m8], [0], None, [256], [0, 256]).reshape(-1)
-    else:
-        hist = np.bincount(m8.reshape(-1), minlength=256)
-    below = np.concatenate([[0], np.cumsum(hist.astype(np.int64))])
+    below = np.concatenate([[0], np.cumsum(_histogram(m8))])
     return m8.size - below
 
 
@@ -274,8 +281,10 @@ def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
             (float32 or float64).
         m8 (np.ndarray[H, W]): ``scaled.astype(np.uint8)``.
     """
-    peak = scaled >= cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8))
-    counts = np.bincount(m8[peak], minlength=256)
+    peak = cv2.compare(scaled,
+                       cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8)),
+                       cv2.CMP_GE)
+    counts = _histogram(m8, peak)
     counts[0] = 0
     return np.concatenate([[0], np.cumsum(counts)])
 

@@ -15,18 +15,20 @@ above the segment's top cut), so:
    one, a bisection finds the last mask with several;
 2. between two traced masks ``p`` (higher cut) and ``q`` (lower) of a
    segment, the masks in between need no trace when ``p``'s largest
-   contour provably stays the largest: each component lies inside the
-   bounding rectangle of one outermost component of ``q`` (rectangles less
-   than two pixels apart are merged), and its contour area is at most that
-   component's (``cv2.contourArea`` of an outer contour is the area of the
-   polygon through its pixels' centres, holes included, which grows with
-   the component). If ``p`` has a single outermost component in the
-   rectangle holding its largest contour, that rectangle holds a single
-   component in every mask in between (each holds one of ``p``'s), whose
-   area is at least ``p``'s largest; when that beats every component of
-   ``q`` in the other rectangles, it is the largest contour, and its box is
-   the bounding rectangle of the mask's pixels in that rectangle.
-   Otherwise the middle mask is traced and both halves are tried again.
+   contour provably stays the largest. Each of their components lies in
+   one outermost component of ``q`` (inside its outer contour's polygon;
+   those polygons are disjoint), and its contour area is at most that
+   component's: ``cv2.contourArea`` of an outer contour is the area of the
+   polygon through its pixels' centres, holes included, which can only
+   grow with the component (tested). If ``q``'s component ``Q`` holding
+   ``p``'s largest component holds no other outermost component of ``p``,
+   then in every mask in between ``Q`` holds one outermost component (each
+   holds one of ``p``'s), of area at least ``p``'s largest. When that beats
+   every other component of ``q``, it is the largest contour, and its box
+   is the bounding rectangle of the mask's pixels inside ``Q``'s polygon
+   (:func:`pixel_boxes_inside`; whatever else lies there sits in its
+   holes). Otherwise the middle mask is traced and both halves are tried
+   again.
 
 On a trained model's smooth maps most masks with several components (an
 object and a weaker one) are settled by rule 2 from a few traces.
