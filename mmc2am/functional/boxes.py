@@ -338,27 +338,6 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
                  inverse.reshape(-1), keys)
 
 
-def _tree_contours(m8: np.ndarray,
-                   crops: Sequence[Tuple[int, int, int, int, int]]) -> list:
-    """Every contour (``RETR_TREE``, map pixels, OpenCV's order) of each
-    mask, traced in its window."""
-    buffer = np.empty(m8.size, dtype=np.uint8)
-    per_mask = []
-    for cut, top, bottom, left, right in crops:
-        binary = buffer[:(bottom - top) * (right - left)].reshape(
-            bottom - top, right - left)
-        cv2.threshold(
-            m8[top:bottom, left:right], cut, 255, cv2.THRESH_BINARY,
-            dst=binary)
-        per_mask.append(
-            cv2.findContours(
-                binary,
-                cv2.RETR_TREE,
-                cv2.CHAIN_APPROX_SIMPLE,
-                offset=(left, top))[0])
-    return per_mask
-
-
 def _largest_box(contours: Sequence[np.ndarray], width: int,
                  height: int) -> List[int]:
     """Reference box of the largest contour (map pixels)."""
@@ -374,7 +353,8 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     height, width = plan.m8.shape
     largest_boxes = every_boxes = None
     if every:
-        per_mask = _tree_contours(plan.m8, plan.crops)
+        tracer = MaskTracer(plan.m8, plan.crops, tree=True)
+        per_mask = [tracer(i) for i in range(len(plan.crops))]
         every_boxes = [_all_boxes(c, width, height) for c in per_mask]
         if largest:
             largest_boxes = [_largest_box(c, width, height) for c in per_mask]

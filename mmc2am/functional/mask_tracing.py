@@ -50,18 +50,25 @@ MAX_COMPONENTS = 8
 
 
 class MaskTracer:
-    """Outermost contours (``RETR_EXTERNAL``) of the masks ``m8 > cut`` of
-    one map, each traced once, in its window.
+    """Contours of the masks ``m8 > cut`` of one map, each traced once, in
+    its window.
 
     Args:
         m8 (np.ndarray[H, W]): The uint8 map.
         crops (Sequence[tuple]): Per mask ``(cut, top, bottom, left,
             right)``, see :data:`Crop`.
+        tree (bool): Every contour (``RETR_TREE``) instead of the outer
+            contours of the outermost components (``RETR_EXTERNAL``).
+            Defaults to False.
     """
 
-    def __init__(self, m8: np.ndarray, crops: Sequence[Crop]) -> None:
+    def __init__(self,
+                 m8: np.ndarray,
+                 crops: Sequence[Crop],
+                 tree: bool = False) -> None:
         self.m8 = m8
         self.crops = crops
+        self.mode = cv2.RETR_TREE if tree else cv2.RETR_EXTERNAL
         # One buffer for all binary windows, instead of fresh memory each.
         self._buffer = np.empty(m8.size, dtype=np.uint8)
         self._contours: Dict[int, List[np.ndarray]] = {}
@@ -82,7 +89,7 @@ class MaskTracer:
             self._contours[index] = list(
                 cv2.findContours(
                     binary,
-                    cv2.RETR_EXTERNAL,
+                    self.mode,
                     cv2.CHAIN_APPROX_SIMPLE,
                     offset=(left, top))[0])
         return self._contours[index]
