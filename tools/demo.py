@@ -176,6 +176,12 @@ def stage_config(path: str,
         loader.dataset.num_scenes = args.num_train
     if args.img_size is not None:
         loader.dataset.img_size = args.img_size
+        size = (args.img_size, args.img_size)
+        for transform in loader.dataset.get('pipeline', []):
+            if transform.type == 'RandomResize':
+                transform.scale = size
+            elif transform.type == 'RandomCrop':
+                transform.crop_size = size
     return cfg
 
 

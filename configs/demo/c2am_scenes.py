@@ -4,7 +4,9 @@
 # own run) and trains at 0.3 x the head's learning rate, with the paper's
 # loss and no labels. Measured on the scenes (README, demo section): a
 # frozen backbone localises less well, and one trained at the head's rate
-# co-adapts with it to a partition that is not the objects.
+# co-adapts with it to a partition that is not the objects. Each training
+# scene is enlarged by a random factor in [1, 1.5] and cropped back to its
+# size (the reference's resize + random crop) and flipped.
 # Train alone with (after the initialisation stage):
 #   python tools/train.py configs/demo/c2am_scenes.py
 _base_ = [
@@ -26,7 +28,24 @@ train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(num_scenes=1000, img_size=img_size, cache=True))
+    dataset=dict(
+        num_scenes=1000,
+        img_size=img_size,
+        cache=True,
+        pipeline=[
+            dict(
+                type='RandomResize',
+                scale=(img_size, img_size),
+                ratio_range=(1.0, 1.5),
+                keep_ratio=True),
+            dict(type='RandomCrop', crop_size=(img_size, img_size)),
+            dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+            # The crop leaves boxes behind: C²AM trains without them.
+            dict(
+                type='PackSegInputs',
+                meta_keys=('img_path', 'ori_shape', 'img_shape', 'flip',
+                           'flip_direction')),
+        ]))
 # Validation scenes choose the box threshold (tools/demo.py); the test
 # scenes are scored with it.
 val_dataloader = None

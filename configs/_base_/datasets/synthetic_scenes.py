@@ -6,13 +6,13 @@
 # no loading transform. PackSegInputs puts the mask in `gt_sem_seg` and the
 # keys listed in `meta_keys` in each SegDataSample's metainfo
 # (`data_sample.gt_bboxes`, in the frame of the transformed image).
+pack_train_inputs = dict(
+    type='PackSegInputs',
+    meta_keys=('img_path', 'ori_shape', 'img_shape', 'flip', 'flip_direction',
+               'gt_bboxes', 'gt_bboxes_labels', 'gt_label'))
 train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='PackSegInputs',
-        meta_keys=('img_path', 'ori_shape', 'img_shape', 'flip',
-                   'flip_direction', 'gt_bboxes', 'gt_bboxes_labels',
-                   'gt_label')),
+    pack_train_inputs,
 ]
 test_pipeline = [
     dict(
