@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mmc2am.functional.boxes import _plan
-from mmc2am.functional.mask_tracing import (MaskTracer, first_last,
+from mmc2am.functional.mask_tracing import (MaskTracer, Region, first_last,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 from test_boxes import MAKERS, ring_map, tie_map
@@ -62,13 +62,13 @@ def test_pixel_boxes_inside_by_hand():
     m8[6, 1:7] = 9
     m8[2, 5] = 5
     m8[3, 2] = 4  # touching the L, in its rectangle, off its polygon
-    l_shape = whole_map_contours(m8, 6)[0]
+    l_shape = Region(whole_map_contours(m8, 6)[0], alone=False)
     boxes = pixel_boxes_inside(m8, [0, 6, 3], [l_shape, l_shape, l_shape])
     # Inside the L's (degenerate) polygon there are only the L's pixels.
     assert boxes == [(1, 1, 6, 6)] * 3
     dot = whole_map_contours(m8, 4)
     dot = next(c for c in dot if c[0, 0, 0] == 5)
-    assert pixel_boxes_inside(m8, [4], [dot]) == [(5, 2, 5, 2)]
+    assert pixel_boxes_inside(m8, [4], [Region(dot, True)]) == [(5, 2, 5, 2)]
     # A square ring (value 9, rows and columns 1-5) holds a pixel of 3 in
     # its hole (inside its polygon); a pixel of 7 lies outside it, and
     # would stretch the box to (8, 7) if it counted.
@@ -77,8 +77,27 @@ def test_pixel_boxes_inside_by_hand():
     m8[2:5, 2:5] = 0
     m8[3, 3] = 3
     m8[7, 8] = 7
-    ring = whole_map_contours(m8, 8)[0]
+    ring = Region(whole_map_contours(m8, 8)[0], alone=False)
     assert pixel_boxes_inside(m8, [2, 8], [ring, ring]) == [(1, 1, 5, 5)] * 2
+
+
+def test_alone_regions_skip_the_polygon():
+    # A C of 5s (rows and columns 1-5, open to the right) with a 9 in its
+    # corner, and an 8 alone in the opening: inside the C's rectangle, off
+    # its polygon. Above 7, the C's region holds only the 9; a region marked
+    # alone takes its whole rectangle, so it also takes the 8, which is why
+    # rule 2 marks a region alone only when no other component reaches into
+    # the rectangle.
+    m8 = np.zeros((7, 7), np.uint8)
+    m8[1:6, 1:6] = 5
+    m8[2:5, 3:6] = 0
+    m8[1, 1] = 9
+    m8[3, 4] = 8
+    c_shape = next(c for c in whole_map_contours(m8, 4) if c[0, 0, 0] == 1)
+    assert pixel_boxes_inside(m8, [7], [Region(c_shape, False)]) == [(1, 1, 1,
+                                                                      1)]
+    assert pixel_boxes_inside(m8, [7], [Region(c_shape, True)]) == [(1, 1, 4,
+                                                                     3)]
 
 
 def test_contour_area_grows_with_the_component():
@@ -108,7 +127,7 @@ def test_each_mask_gets_the_reference_largest_contour(kind):
         plan = _plan(MAPS[kind](rng, h, w), GRID, True)
         tracer = MaskTracer(plan.m8, plan.crops)
         how = largest_contour_masks(tracer, plan.segment_keys)
-        inside = [i for i, way in enumerate(how) if isinstance(way, np.ndarray)]
+        inside = [i for i, way in enumerate(how) if isinstance(way, Region)]
         boxes = dict(
             zip(
                 inside,
@@ -120,7 +139,7 @@ def test_each_mask_gets_the_reference_largest_contour(kind):
             x, y, bw, bh = cv2.boundingRect(best)
             if way is None:
                 assert len(expected) == 1
-            elif isinstance(way, np.ndarray):
+            elif isinstance(way, Region):
                 settled += 1
                 assert boxes[i] == (x, y, x + bw - 1, y + bh - 1)
             else:

@@ -52,7 +52,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmc2am.functional.mask_tracing import (MaskTracer, first_last,
+from mmc2am.functional.mask_tracing import (MaskTracer, Region, first_last,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 
@@ -129,9 +129,11 @@ def _scaled_uint8(m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 def _cuts(m8: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     """Integer cut ``int(tau * max)`` of each threshold (int64[T])."""
+    # int() truncates towards zero, as astype does; cuts beyond -1 and
+    # 256 give the masks of -1 and 256 (everything, nothing).
     top = int(m8.max())
-    return np.array([int(float(tau) * top) for tau in thresholds],
-                    dtype=np.int64)
+    products = np.asarray(thresholds, dtype=np.float64) * top
+    return np.clip(products, -1, 256).astype(np.int64)
 
 
 def _check_thresholds(thresholds: Sequence[float]) -> np.ndarray:
@@ -363,8 +365,8 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
         MaskTracer(plan.m8, plan.crops), plan.segment_keys)
     # None: one outermost component, the box of the mask's pixels.
     largest_boxes = list(plan.mask_boxes)
-    # A lower mask's contour: the box of the mask's pixels inside it.
-    inside = [i for i, h in enumerate(how) if isinstance(h, np.ndarray)]
+    # A region: the box of the mask's pixels inside it.
+    inside = [i for i, h in enumerate(how) if isinstance(h, Region)]
     rects = pixel_boxes_inside(plan.m8, [plan.crops[i][0] for i in inside],
                                [how[i] for i in inside])
     for i, (x0, y0, x1, y1) in zip(inside, rects):

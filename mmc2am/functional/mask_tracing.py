@@ -33,7 +33,7 @@ above the segment's top cut), so:
 On a trained model's smooth maps most masks with several components (an
 object and a weaker one) are settled by rule 2 from a few traces.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -43,6 +43,18 @@ import numpy as np
 Crop = Tuple[int, int, int, int, int]
 # (x0, y0, x1, y1): a rectangle of pixels, corners included.
 Rect = Tuple[int, int, int, int]
+
+
+
+class Region(NamedTuple):
+    """Where the largest component of a mask settled by rule 2 lies: inside
+    ``contour``, the outer contour (int32[P, 1, 2], map pixels) of a lower
+    mask's component; ``alone`` when no other component of that mask
+    reaches into the contour's bounding rectangle (the polygon then needs
+    no filling)."""
+    contour: np.ndarray
+    alone: bool
+
 
 # Masks with more outermost components than this are traced one by one
 # instead of being settled by rule 2 (noisy maps give hundreds of specks).
@@ -72,6 +84,13 @@ class MaskTracer:
         # One buffer for all binary windows, instead of fresh memory each.
         self._buffer = np.empty(m8.size, dtype=np.uint8)
         self._contours: Dict[int, List[np.ndarray]] = {}
+        self._areas: Dict[int, List[float]] = {}
+
+    def areas(self, index: int) -> List[float]:
+        """``cv2.contourArea`` of each contour of mask ``index``."""
+        if index not in self._areas:
+            self._areas[index] = [cv2.contourArea(c) for c in self(index)]
+        return self._areas[index]
 
     def __call__(self, index: int) -> List[np.ndarray]:
         """Contours (int32[P, 1, 2], map pixels, OpenCV's order) of mask
@@ -105,34 +124,47 @@ def _enclosing(point: np.ndarray, contours: Sequence[np.ndarray]) -> int:
     return -1
 
 
-def _dominant_component(higher: Sequence[np.ndarray],
-                        lower: Sequence[np.ndarray]) -> Optional[int]:
+def _dominant_component(tracer: MaskTracer, higher: int,
+                        lower: int) -> Optional[int]:
     """Rule 2 of the module docstring between two traced masks of a
     segment: the index of the lower mask's outermost contour whose
     component holds the largest contour of every mask in between, or None
     when that is not proven."""
-    if len(lower) > MAX_COMPONENTS or len(higher) > MAX_COMPONENTS:
+    high, low = tracer(higher), tracer(lower)
+    if len(low) > MAX_COMPONENTS or len(high) > MAX_COMPONENTS:
         return None
-    areas = [cv2.contourArea(c) for c in higher]
-    best = int(np.argmax(areas))
+    high_areas, low_areas = tracer.areas(higher), tracer.areas(lower)
+    best = int(np.argmax(high_areas))
     # Each higher component lies in one lower outermost component: the one
     # whose outer polygon holds its pixels (outermost polygons are
     # disjoint).
-    owner = [_enclosing(c[0, 0], lower) for c in higher]
-    main = owner[best]
-    if main < 0 or owner.count(main) != 1:
+    main = _enclosing(high[best][0, 0], low)
+    others = [area for k, area in enumerate(low_areas) if k != main]
+    if main < 0 or (others and not high_areas[best] > max(others)):
         return None
-    others = [
-        cv2.contourArea(c) for k, c in enumerate(lower) if k != main
-    ]
-    if others and not areas[best] > max(others):
-        return None
+    for k, c in enumerate(high):
+        if k != best and _enclosing(c[0, 0], low) == main:
+            return None
     return main
+
+
+def _region(contours: List[np.ndarray], main: int) -> Region:
+    """The :class:`Region` of outermost contour ``main`` among
+    ``contours``."""
+    x0, y0, w, h = cv2.boundingRect(contours[main])
+    alone = True
+    for k, c in enumerate(contours):
+        if k != main:
+            x, y, cw, ch = cv2.boundingRect(c)
+            if x < x0 + w and x0 < x + cw and y < y0 + h and y0 < y + ch:
+                alone = False
+                break
+    return Region(contours[main], alone)
 
 
 def largest_contour_masks(
     tracer: MaskTracer, segment_keys: Sequence[int]
-) -> List[Union[None, np.ndarray, List[np.ndarray]]]:
+) -> List[Union[None, Region, List[np.ndarray]]]:
     """How to get the largest contour's box of every mask.
 
     Args:
@@ -145,22 +177,22 @@ def largest_contour_masks(
 
     Returns:
         list: Per mask, None when it has one outermost component (the box
-        is its pixels'); a contour (np.ndarray[P, 1, 2]) of a lower mask
-        when the largest contour is that of the only outermost component
-        inside it (the box is the bounding rectangle of the mask's pixels
-        inside that contour, :func:`pixel_boxes_inside`); else the mask's
-        outermost contours (list, map pixels, OpenCV's order).
+        is its pixels'); a :class:`Region` when the largest contour is that
+        of the only outermost component inside a lower mask's contour (the
+        box is the bounding rectangle of the mask's pixels there,
+        :func:`pixel_boxes_inside`); else the mask's outermost contours
+        (list, map pixels, OpenCV's order).
     """
     n = len(segment_keys)
-    result: List[Union[None, np.ndarray, List[np.ndarray]]] = [None] * n
+    result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
 
     def settle(p: int, q: int) -> None:
         """Masks strictly between the traced masks p and q."""
         if q - p < 2:
             return
-        main = _dominant_component(tracer(p), tracer(q))
+        main = _dominant_component(tracer, p, q)
         if main is not None:
-            result[p + 1:q] = [tracer(q)[main]] * (q - p - 1)
+            result[p + 1:q] = [_region(tracer(q), main)] * (q - p - 1)
             return
         mid = (p + q) // 2
         result[mid] = tracer(mid)
@@ -192,34 +224,40 @@ def largest_contour_masks(
 
 
 def pixel_boxes_inside(m8: np.ndarray, cuts: Sequence[int],
-                       contours: Sequence[np.ndarray]) -> List[Rect]:
-    """Bounding rectangle of the pixels above each cut inside each outer
+                       regions: Sequence[Region]) -> List[Rect]:
+    """Bounding rectangle of the pixels above each cut inside each region's
     contour (its polygon filled, holes included).
 
     Args:
         m8 (np.ndarray[H, W]): The uint8 map.
-        cuts (Sequence[int]): One cut per contour; each must leave a pixel
-            inside its contour.
-        contours (Sequence[np.ndarray]): Outer contours (int32[P, 1, 2],
-            map pixels); the same array may come several times.
+        cuts (Sequence[int]): One cut per region; each must leave a pixel
+            inside its region.
+        regions (Sequence[Region]): The regions; the same one may come
+            several times.
 
     Returns:
         list[tuple]: ``(x0, y0, x1, y1)`` per cut, corners included.
     """
     boxes: List[Rect] = [(0, 0, 0, 0)] * len(cuts)
     groups: Dict[int, List[int]] = {}
-    for i, c in enumerate(contours):
-        groups.setdefault(id(c), []).append(i)
+    for i, region in enumerate(regions):
+        groups.setdefault(id(region), []).append(i)
     for members in groups.values():
-        contour = contours[members[0]]
+        contour, alone = regions[members[0]]
         x, y, w, h = cv2.boundingRect(contour)
-        inside = np.zeros((h, w), dtype=np.uint8)
-        cv2.drawContours(
-            inside, [contour], 0, 1, thickness=cv2.FILLED, offset=(-x, -y))
-        region = m8[y:y + h, x:x + w] * inside
+        pixels = m8[y:y + h, x:x + w]
+        if not alone:  # only what lies inside the polygon
+            inside = np.zeros((h, w), dtype=np.uint8)
+            cv2.drawContours(
+                inside, [contour],
+                0,
+                1,
+                thickness=cv2.FILLED,
+                offset=(-x, -y))
+            pixels = pixels * inside
         group_cuts = np.array([cuts[i] for i in members])
-        y0, y1 = first_last(region.max(axis=1), group_cuts)
-        x0, x1 = first_last(region.max(axis=0), group_cuts)
+        y0, y1 = first_last(pixels.max(axis=1), group_cuts)
+        x0, x1 = first_last(pixels.max(axis=0), group_cuts)
         for k, i in enumerate(members):
             boxes[i] = (int(x0[k]) + x, int(y0[k]) + y, int(x1[k]) + x,
                         int(y1[k]) + y)
