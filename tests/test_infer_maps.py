@@ -123,6 +123,13 @@ def test_rerun_writes_nothing_and_other_settings_refused(
     assert {f: os.stat(f).st_mtime_ns for f in files} == mtimes
     with pytest.raises(ValueError, match='polarity'):
         infer_maps.main(argv + ['--polarity', 'reference'])
+    # A checkpoint retrained and saved at the same path: refused too, so
+    # maps of the old model are not resumed as if they were the new one's.
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    state['meta'] = dict(state.get('meta') or {}, retrained=True)
+    torch.save(state, checkpoint)
+    with pytest.raises(ValueError, match=r"\['checkpoint_sha256'\] differ"):
+        infer_maps.main(argv)
 
 
 def test_truncated_jpeg_listed(setup, tmp_path, capsys):

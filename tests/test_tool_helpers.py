@@ -9,7 +9,8 @@ import pytest
 from mmengine.config import Config
 
 from mmc2am.apis.dataset_items import build_folder_dataset, readable_items
-from mmc2am.utils.io import check_settings, describe_changes
+from mmc2am.utils.io import (check_settings, describe_changes,
+                             file_fingerprint)
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       add_multiscale_args,
                                       load_inference_config, report_problems)
@@ -90,3 +91,13 @@ def test_readable_items_yields_readable_and_lists_the_others(tmp_path):
     assert [index for index, _ in items] == [2, 0]
     assert [int(sample['img'][0, 0, 0]) for _, sample in items] == [30, 10]
     assert len(problems) == 1 and 'b.png' in problems[0]
+
+
+def test_file_fingerprint_is_the_content_sha256(tmp_path):
+    path = tmp_path / 'model.pth'
+    path.write_bytes(b'abc')
+    assert file_fingerprint(str(path)) == (
+        'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    path.write_bytes(b'abd')  # same path, same size, other content
+    assert file_fingerprint(str(path)) != (
+        'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')

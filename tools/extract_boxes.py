@@ -72,7 +72,8 @@ from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.functional.boxes import maps_to_boxes
-from mmc2am.utils.io import atomic_output, describe_changes
+from mmc2am.utils.io import (atomic_output, describe_changes,
+                             file_fingerprint)
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       load_inference_config)
 
@@ -383,6 +384,7 @@ def run(args: argparse.Namespace) -> Tuple[dict, List[str]]:
     settings = dict(
         config=osp.abspath(args.config),
         checkpoint=osp.abspath(args.checkpoint),
+        checkpoint_sha256=file_fingerprint(args.checkpoint),
         threshold=args.threshold,
         num_images=len(dataset),
         image_root=osp.abspath(root) if root else '')

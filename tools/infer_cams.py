@@ -51,7 +51,7 @@ from mmc2am.apis.multiscale import multiscale_cams
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.image_labels import ImageLabelDataset, read_image_labels
 from mmc2am.utils.io import (atomic_output, check_settings,
-                             remove_stale_temp_files)
+                             file_fingerprint, remove_stale_temp_files)
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       add_multiscale_args,
                                       load_inference_config, report_problems)
@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
+            checkpoint_sha256=file_fingerprint(args.checkpoint),
             labels=osp.abspath(args.labels),
             scales=args.scales,
             flip=not args.no_flip,

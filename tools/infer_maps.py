@@ -67,7 +67,7 @@ from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.transforms.loading import read_image_bgr8
 from mmc2am.functional.cues import background_cue
 from mmc2am.utils.io import (atomic_output, check_settings,
-                             remove_stale_temp_files)
+                             file_fingerprint, remove_stale_temp_files)
 from mmc2am.utils.png import write_png
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       add_multiscale_args,
@@ -199,6 +199,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
+            checkpoint_sha256=file_fingerprint(args.checkpoint),
             images=images,
             scales=args.scales,
             flip=not args.no_flip,

@@ -41,7 +41,8 @@ import mmc2am  # noqa: F401  registers mmc2am's modules
 from mmc2am.apis.dataset_items import (build_folder_dataset, folder_source,
                                        output_names, readable_items)
 from mmc2am.apis.inference import init_segmentor
-from mmc2am.utils.io import check_settings, remove_stale_temp_files
+from mmc2am.utils.io import (check_settings, file_fingerprint,
+                             remove_stale_temp_files)
 from mmc2am.utils.png import write_png
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       load_inference_config, report_problems)
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
+            checkpoint_sha256=file_fingerprint(args.checkpoint),
             images=folder_source(dataset, args.img_dir, args.list),
             threshold=args.threshold,
             soft=args.soft))

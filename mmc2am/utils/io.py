@@ -1,5 +1,6 @@
 """Atomic, resumable file output for tools that write many files."""
 import glob
+import hashlib
 import json
 import os
 import os.path as osp
@@ -79,6 +80,23 @@ def check_settings(out: str, settings: dict) -> None:
     else:
         with atomic_output(path) as tmp, open(tmp, 'w') as f:
             json.dump(settings, f, indent=2)
+
+
+def file_fingerprint(path: str) -> str:
+    """SHA-256 of a file's bytes, e.g. to tell a retrained checkpoint saved
+    at the same path from the one a resumed output was made with.
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        str: ``'sha256:<hex digest>'``.
+    """
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return f'sha256:{digest.hexdigest()}'
 
 
 def describe_changes(before: dict, now: dict) -> str:
