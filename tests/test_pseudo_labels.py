@@ -192,7 +192,7 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
         load_label_map(str(out / 'a.png')), [[3, 8, 0], [8, 0, 3]])
     np.testing.assert_array_equal(
         load_label_map(str(out / 'b.png')), [[1, 1, 1], [0, 0, 0]])
-    assert sorted(os.listdir(out)) == ['a.png', 'b.png']
+    assert sorted(os.listdir(out)) == ['a.png', 'b.png', 'settings.json']
     text = capsys.readouterr().out
     assert '2 label maps written' in text and '4 images with problems' in text
     assert 'c: ' in text and 'c.png does not exist' in text
@@ -205,6 +205,13 @@ def test_refine_tool_writes_resumes_and_lists(cam_dataset, capsys):
     assert refine_cam_labels.main(argv + ['--strict']) == 1
     assert '0 label maps written' in capsys.readouterr().out
     assert os.stat(out / 'a.png').st_mtime_ns == mtime
+    # Cues remade by another checkpoint (their settings.json says so): the
+    # labels are not resumed from the old cues' ones.
+    (cam_dataset / 'cues' / 'settings.json').write_text(
+        '{"checkpoint_sha256": "sha256:0"}')
+    with pytest.raises(ValueError, match=r"\['cues_settings'\] differ"):
+        refine_cam_labels.main(argv)
+    (cam_dataset / 'cues' / 'settings.json').unlink()
 
     # Baseline, restricted to a list of names (one of them has no CAM),
     # here an image-level label file: a comment, then names with classes.
@@ -248,7 +255,9 @@ def test_refine_tool_lists_every_kind_of_problem_in_one_run(
     for name in ('b', 'h'):
         np.testing.assert_array_equal(
             load_label_map(str(out / f'{name}.png')), [[1, 1, 1], [0, 0, 0]])
-    assert sorted(os.listdir(out)) == ['a.png', 'b.png', 'h.png']
+    assert sorted(os.listdir(out)) == [
+        'a.png', 'b.png', 'h.png', 'settings.json'
+    ]
     text = capsys.readouterr().out
     assert '3 label maps written' in text and '6 images with problems' in text
     listed = text.split('Images not written:\n')[1].splitlines()

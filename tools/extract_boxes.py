@@ -384,7 +384,8 @@ def run(args: argparse.Namespace) -> Tuple[dict, List[str]]:
     settings = dict(
         config=osp.abspath(args.config),
         checkpoint=osp.abspath(args.checkpoint),
-        checkpoint_sha256=file_fingerprint(args.checkpoint),
+        checkpoint_sha256=file_fingerprint(
+            args.checkpoint, 'checkpoint'),
         threshold=args.threshold,
         num_images=len(dataset),
         image_root=osp.abspath(root) if root else '')

@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=file_fingerprint(args.checkpoint),
+            checkpoint_sha256=file_fingerprint(
+                args.checkpoint, 'checkpoint'),
             labels=osp.abspath(args.labels),
             scales=args.scales,
             flip=not args.no_flip,

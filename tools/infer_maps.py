@@ -194,12 +194,13 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     ]
     not_found = len(problems)
     remove_stale_temp_files(args.out)
+    fingerprint = file_fingerprint(args.checkpoint, 'checkpoint')
     check_settings(
         args.out,
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=file_fingerprint(args.checkpoint),
+            checkpoint_sha256=fingerprint,
             images=images,
             scales=args.scales,
             flip=not args.no_flip,
@@ -213,6 +214,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             args.cue_dir,
             dict(
                 maps=osp.abspath(args.out),
+                checkpoint_sha256=fingerprint,
                 threshold=args.cue_threshold,
                 crf=not args.no_crf))
 

@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         dict(
             config=osp.abspath(args.config),
             checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=file_fingerprint(args.checkpoint),
+            checkpoint_sha256=file_fingerprint(
+                args.checkpoint, 'checkpoint'),
             images=folder_source(dataset, args.img_dir, args.list),
             threshold=args.threshold,
             soft=args.soft))

@@ -8,9 +8,12 @@ reads (``seg_map_suffix='.png'``). ``--baseline-threshold`` replaces the
 cue by a constant background score (the baseline without cues).
 
 Existing outputs are kept (files are written atomically, so an existing one
-is complete): re-running resumes. Images that cannot be processed (missing
-or unreadable files, size mismatches, no foreground class) are listed at
-the end; the others are written. The exit status is non-zero only with
+is complete): re-running resumes. ``OUT/settings.json`` records the inputs
+(folders, options, and the ``settings.json`` the tools that wrote the CAMs
+and cues left there, which name their checkpoints' SHA-256): a re-run on
+other inputs into the same folder is refused instead of resumed. Images
+that cannot be processed (missing or unreadable files, size mismatches, no
+foreground class) are listed at the end; the others are written. The exit status is non-zero only with
 ``--strict`` and some image listed.
 
 Example:
@@ -18,9 +21,10 @@ Example:
         --cues work_dirs/cues --out work_dirs/pseudo_labels
 """
 import argparse
+import json
 import os.path as osp
 import sys
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from mmengine.utils import ProgressBar
 
@@ -28,7 +32,7 @@ from mmc2am.apis.pseudo_label_files import (CAM_SUFFIXES, INPUT_ERRORS,
                                             find_cam_file, image_names,
                                             labels_from_files)
 from mmc2am.functional.pseudo_labels import save_label_map
-from mmc2am.utils.io import remove_stale_temp_files
+from mmc2am.utils.io import check_settings, remove_stale_temp_files
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,6 +69,15 @@ def process(name: str, args: argparse.Namespace) -> None:
     save_label_map(osp.join(args.out, name + '.png'), labels)
 
 
+def recorded_settings(folder: Optional[str]) -> Optional[dict]:
+    """The ``settings.json`` an mmc2am tool left in an input folder."""
+    path = osp.join(folder, 'settings.json') if folder else None
+    if path is None or not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
 def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     """Process every image; returns (written, kept, problems)."""
     names = image_names(args.cams, CAM_SUFFIXES, args.list)
@@ -72,6 +85,15 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
         print(f'no CAM files ({", ".join(CAM_SUFFIXES)}) in {args.cams}.')
     if osp.isdir(args.out):
         remove_stale_temp_files(args.out)  # left by a killed run
+    check_settings(
+        args.out,
+        dict(
+            cams=osp.abspath(args.cams),
+            cams_settings=recorded_settings(args.cams),
+            cues=osp.abspath(args.cues) if args.cues else None,
+            cues_settings=recorded_settings(args.cues),
+            baseline_threshold=args.baseline_threshold,
+            ignore_below=args.ignore_below))
     written, kept, problems = 0, 0, []
     progress = ProgressBar(len(names)) if names else None
     for name in names:

@@ -82,16 +82,23 @@ def check_settings(out: str, settings: dict) -> None:
             json.dump(settings, f, indent=2)
 
 
-def file_fingerprint(path: str) -> str:
+def file_fingerprint(path: str, what: str = 'file') -> str:
     """SHA-256 of a file's bytes, e.g. to tell a retrained checkpoint saved
     at the same path from the one a resumed output was made with.
 
     Args:
         path (str): The file.
+        what (str): What the file is, for the error message. Defaults to
+            ``'file'``.
 
     Returns:
         str: ``'sha256:<hex digest>'``.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
     """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{what} {path} does not exist.')
     digest = hashlib.sha256()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
