@@ -13,8 +13,8 @@ is complete): re-running resumes. ``OUT/settings.json`` records the inputs
 and cues left there, which name their checkpoints' SHA-256): a re-run on
 other inputs into the same folder is refused instead of resumed. Images
 that cannot be processed (missing or unreadable files, size mismatches, no
-foreground class) are listed at the end; the others are written. The exit status is non-zero only with
-``--strict`` and some image listed.
+foreground class) are listed at the end; the others are written. The exit
+status is non-zero only with ``--strict`` and some image listed.
 
 Example:
     python tools/refine_cam_labels.py --cams work_dirs/cams \
