@@ -45,7 +45,6 @@ Crop = Tuple[int, int, int, int, int]
 Rect = Tuple[int, int, int, int]
 
 
-
 class Region(NamedTuple):
     """Where the largest component of a mask settled by rule 2 lies: inside
     ``contour``, the outer contour (int32[P, 1, 2], map pixels) of a lower
