@@ -95,6 +95,7 @@ def test_thresholds_are_chosen_on_val_and_applied_to_test():
     # threshold would have succeeded on test.
     assert res['gt_known'] == 0 and res['gt_known_test_best'] == 1
     assert res['mask_iou'] == pytest.approx(1 / 100)  # the peak pixel only
+    assert res['mask_iou_test_best'] == 1  # below 0.3: the object
     assert res['whole_gt_known'] == 0  # 121 / 400
     assert res['whole_mask_iou'] == pytest.approx(100 / 400)
 
@@ -153,6 +154,7 @@ def test_demo_runs_end_to_end(tiny_run, capsys):
         assert 0.0 <= res[key] <= 1.0, key
     assert res['num_val'] == 6 and res['num_test'] == 5
     assert res['gt_known'] <= res['gt_known_test_best']
+    assert res['mask_iou'] <= res['mask_iou_test_best']
     for key in ('box_threshold', 'mask_threshold'):
         assert res[key] in np.round(np.arange(0, 1, 0.01), 2)
     assert (work_dir / 'init' / 'iter_3.pth').is_file()

@@ -312,8 +312,9 @@ def choose_and_score(val: Dict[str, list],
         dict: ``box_threshold``, ``mask_threshold`` (chosen on val: the
         first grid value with the best val score), ``val_gt_known``,
         ``val_mask_iou`` (the val scores there), ``gt_known``, ``mask_iou``
-        (test, at the val thresholds), ``gt_known_test_best`` (the test
-        curve's maximum, for reference only), ``whole_gt_known``,
+        (test, at the val thresholds), ``gt_known_test_best``,
+        ``mask_iou_test_best`` (the test curves' maxima, for reference
+        only: what the best threshold could reach), ``whole_gt_known``,
         ``whole_mask_iou`` (test, whole-image box and mask), ``num_val``,
         ``num_test``.
     """
@@ -332,6 +333,7 @@ def choose_and_score(val: Dict[str, list],
         gt_known=float(test_box[box_index]),
         mask_iou=float(test_mask[mask_index]),
         gt_known_test_best=float(test_box.max()),
+        mask_iou_test_best=float(test_mask.max()),
         whole_gt_known=whole_box,
         whole_mask_iou=whole_mask,
         num_val=len(val['maps']),
