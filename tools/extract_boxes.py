@@ -72,10 +72,9 @@ from mmc2am.apis.dataset_items import SafeItems, build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.functional.boxes import maps_to_boxes
-from mmc2am.utils.io import (atomic_output, describe_changes,
-                             file_fingerprint)
+from mmc2am.utils.io import atomic_output, describe_changes
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
-                                      load_inference_config)
+                                      load_inference_config, model_settings)
 
 CATEGORIES = [{'id': 1, 'name': 'object'}]
 # Meta keys the extraction needs from the packed samples.
@@ -382,10 +381,7 @@ def run(args: argparse.Namespace) -> Tuple[dict, List[str]]:
     if root is None:
         root = getattr(dataset, 'data_prefix', {}).get('img_path', '')
     settings = dict(
-        config=osp.abspath(args.config),
-        checkpoint=osp.abspath(args.checkpoint),
-        checkpoint_sha256=file_fingerprint(
-            args.checkpoint, 'checkpoint'),
+        **model_settings(args),
         threshold=args.threshold,
         num_images=len(dataset),
         image_root=osp.abspath(root) if root else '')

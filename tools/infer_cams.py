@@ -51,10 +51,11 @@ from mmc2am.apis.multiscale import multiscale_cams
 from mmc2am.datasets.image_folder import format_names
 from mmc2am.datasets.image_labels import ImageLabelDataset, read_image_labels
 from mmc2am.utils.io import (atomic_output, check_settings,
-                             file_fingerprint, remove_stale_temp_files)
+                             remove_stale_temp_files)
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       add_multiscale_args,
-                                      load_inference_config, report_problems)
+                                      load_inference_config, model_settings,
+                                      report_problems)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -125,10 +126,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str], List[str]]:
     check_settings(
         args.out_dir,
         dict(
-            config=osp.abspath(args.config),
-            checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=file_fingerprint(
-                args.checkpoint, 'checkpoint'),
+            **model_settings(args),
             labels=osp.abspath(args.labels),
             scales=args.scales,
             flip=not args.no_flip,

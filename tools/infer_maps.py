@@ -67,11 +67,12 @@ from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.datasets.transforms.loading import read_image_bgr8
 from mmc2am.functional.cues import background_cue
 from mmc2am.utils.io import (atomic_output, check_settings,
-                             file_fingerprint, remove_stale_temp_files)
+                             remove_stale_temp_files)
 from mmc2am.utils.png import write_png
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
                                       add_multiscale_args,
-                                      load_inference_config, report_problems)
+                                      load_inference_config, model_settings,
+                                      report_problems)
 from mmc2am.visualization.map_boxes import draw_map_and_boxes
 
 SPLITS = dict(
@@ -194,13 +195,11 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     ]
     not_found = len(problems)
     remove_stale_temp_files(args.out)
-    fingerprint = file_fingerprint(args.checkpoint, 'checkpoint')
+    identity = model_settings(args)
     check_settings(
         args.out,
         dict(
-            config=osp.abspath(args.config),
-            checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=fingerprint,
+            **identity,
             images=images,
             scales=args.scales,
             flip=not args.no_flip,
@@ -214,7 +213,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
             args.cue_dir,
             dict(
                 maps=osp.abspath(args.out),
-                checkpoint_sha256=fingerprint,
+                checkpoint_sha256=identity['checkpoint_sha256'],
                 threshold=args.cue_threshold,
                 crf=not args.no_crf))
 

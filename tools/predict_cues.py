@@ -41,11 +41,11 @@ import mmc2am  # noqa: F401  registers mmc2am's modules
 from mmc2am.apis.dataset_items import (build_folder_dataset, folder_source,
                                        output_names, readable_items)
 from mmc2am.apis.inference import init_segmentor
-from mmc2am.utils.io import (check_settings, file_fingerprint,
-                             remove_stale_temp_files)
+from mmc2am.utils.io import check_settings, remove_stale_temp_files
 from mmc2am.utils.png import write_png
 from mmc2am.utils.tool_config import (add_inference_args, add_model_args,
-                                      load_inference_config, report_problems)
+                                      load_inference_config, model_settings,
+                                      report_problems)
 
 # The whole image, as 8-bit BGR, packed for the model.
 PIPELINE = [dict(type='LoadImageBGR8'), dict(type='PackSegInputs')]
@@ -134,10 +134,7 @@ def run(args: argparse.Namespace) -> Tuple[int, int, List[str]]:
     check_settings(
         args.out_dir,
         dict(
-            config=osp.abspath(args.config),
-            checkpoint=osp.abspath(args.checkpoint),
-            checkpoint_sha256=file_fingerprint(
-                args.checkpoint, 'checkpoint'),
+            **model_settings(args),
             images=folder_source(dataset, args.img_dir, args.list),
             threshold=args.threshold,
             soft=args.soft))

@@ -13,6 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 from mmc2am.datasets.image_folder import format_names
+from mmc2am.utils.io import file_fingerprint
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +67,29 @@ def add_model_args(parser: argparse.ArgumentParser, config_help: str,
     tool."""
     parser.add_argument('config', help=config_help)
     parser.add_argument('checkpoint', help=checkpoint_help)
+
+
+def model_settings(args: argparse.Namespace) -> dict:
+    """The model part of a resumable tool's ``settings.json``: the config
+    and checkpoint paths and the checkpoint's SHA-256, so that a checkpoint
+    retrained at the same path is not taken for the one the outputs were
+    made with.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments with ``config`` and
+            ``checkpoint`` (:func:`add_model_args`).
+
+    Returns:
+        dict: ``config``, ``checkpoint`` (absolute paths) and
+        ``checkpoint_sha256``.
+
+    Raises:
+        FileNotFoundError: The checkpoint does not exist.
+    """
+    return dict(
+        config=osp.abspath(args.config),
+        checkpoint=osp.abspath(args.checkpoint),
+        checkpoint_sha256=file_fingerprint(args.checkpoint, 'checkpoint'))
 
 
 def add_inference_args(parser: argparse.ArgumentParser,
