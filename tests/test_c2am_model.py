@@ -92,18 +92,28 @@ def test_modes_and_polarity():
             ori_shape=(24, 40), img_shape=(48, 64), flip=flip,
             flip_direction='horizontal'))
         samples.append(s)
+    up = torch.nn.functional.interpolate(-raw, (48, 64), mode='bilinear')
+    expected = torch.nn.functional.interpolate(up, (24, 40), mode='bilinear')
+    # Default map_space='logit': seg_logits holds the oriented logits.
     out = model(x, samples, mode='predict')
     seg = out[0].seg_logits.data
     assert seg.shape == (1, 24, 40)
-    assert 0 <= seg.min() and seg.max() <= 1
-    up = torch.nn.functional.interpolate(-raw, (48, 64), mode='bilinear')
-    expected = torch.nn.functional.interpolate(
-        up, (24, 40), mode='bilinear').sigmoid()
+    assert out[0].map_space == 'logit'
     assert torch.allclose(seg, expected[0], atol=1e-6)
     # The flipped sample's map is mirrored back.
     assert torch.allclose(out[1].seg_logits.data,
                           expected[1].flip(dims=(2, )), atol=1e-6)
-    assert torch.equal(out[0].pred_sem_seg.data, (seg > 0.5).long())
+    # The mask thresholds P = sigmoid(logits) whatever the map space.
+    assert torch.equal(out[0].pred_sem_seg.data, (seg > 0).long())
+    model.test_cfg.update(map_space='probability', threshold=0.6)
+    prob = model(x, samples, mode='predict')[0]
+    assert prob.map_space == 'probability'
+    assert torch.allclose(prob.seg_logits.data, expected[0].sigmoid(),
+                          atol=1e-6)
+    assert torch.equal(prob.pred_sem_seg.data,
+                       (expected[0].sigmoid() > 0.6).long())
+    with pytest.raises(ValueError, match='map_space="softmax"'):
+        MODELS.build(tiny_c2am_cfg(test_cfg=dict(map_space='softmax')))
 
 
 def test_loss_mode_and_batch_of_one():
@@ -142,8 +152,7 @@ def test_output_frame_img_shape_keeps_the_transformed_frame():
     up = torch.nn.functional.interpolate(
         model(x, mode='tensor'), (48, 64), mode='bilinear')
     # Only the padding (8 bottom rows) is removed: no un-flip, no resize.
-    assert torch.allclose(out.seg_logits.data, up[0, :, :40].sigmoid(),
-                          atol=1e-6)
+    assert torch.allclose(out.seg_logits.data, up[0, :, :40], atol=1e-6)
     with pytest.raises(ValueError, match='output_frame="crop"'):
         MODELS.build(tiny_c2am_cfg(test_cfg=dict(output_frame='crop')))
 

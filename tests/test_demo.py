@@ -215,6 +215,27 @@ def test_cue_mask_iou_is_that_of_the_test_scenes_cues(tiny_run):
     assert res['cue_mask_iou'] == pytest.approx(np.mean(ious))
 
 
+def test_maps_are_the_flip_averaged_logits_at_the_test_scale(tiny_run):
+    """The default map space is the logits (C2AM test_cfg.map_space):
+    the scored maps are the oriented logits, not their sigmoid."""
+    work_dir, res, seen = tiny_run
+    assert res['map_space'] == 'logit' and res['test_scale'] == 2.0
+    model = init_c2am(
+        Config.fromfile(str(work_dir / 'c2am' / 'c2am_scenes.py')),
+        str(work_dir / 'c2am' / 'iter_3.pth'),
+        output_frame='ori_shape').eval()
+    scene = generate_scene((12, 0), 64)
+    data = model.data_preprocessor(
+        dict(inputs=[torch.from_numpy(scene['img']).permute(2, 0, 1)]))
+    x = torch.nn.functional.interpolate(
+        data['inputs'], scale_factor=2.0, mode='bilinear')
+    with torch.no_grad():
+        logits = (model(x) + model(x.flip(-1)).flip(-1)) / 2
+    expected = torch.nn.functional.interpolate(
+        logits, size=(64, 64), mode='bilinear')[0, 0].numpy()
+    np.testing.assert_allclose(seen['test']['maps'][0], expected, atol=1e-5)
+
+
 def test_rerun_skips_trained_stages(tiny_run):
     work_dir, res, _ = tiny_run
     again = demo.main(TINY + ['--work-dir', str(work_dir), '--num-vis', '0'])

@@ -296,3 +296,25 @@ def test_every_wsss_config_is_covered():
         'cue_refine_r50_voc.py', 'deeplabv3plus_r50_pseudo_voc.py',
         'deeplabv3plus_r50_cams_voc.py'
     }
+
+
+def test_foreground_cue_reads_c2am_logit_maps():
+    """A C2AM sample holding logits (map_space='logit') is thresholded on
+    its sigmoid; one holding probabilities, as it is."""
+    import predict_cues
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    logits = torch.tensor([[[-2.0, 0.0, 0.5, 3.0]]])  # P .12 .5 .62 .95
+    sample = SegDataSample(metainfo=dict(map_space='logit'))
+    sample.seg_logits = PixelData(data=logits)
+    np.testing.assert_array_equal(
+        predict_cues.foreground_cue(sample, threshold=0.6), [[0, 0, 255,
+                                                              255]])
+    np.testing.assert_array_equal(
+        predict_cues.foreground_cue(sample, soft=True),
+        [[30, 128, 159, 243]])  # round(255 * P)
+    as_probability = SegDataSample(metainfo=dict(map_space='probability'))
+    as_probability.seg_logits = PixelData(data=logits.sigmoid())
+    np.testing.assert_array_equal(
+        predict_cues.foreground_cue(as_probability, threshold=0.6),
+        [[0, 0, 255, 255]])

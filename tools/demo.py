@@ -232,12 +232,13 @@ def predict_split(model: torch.nn.Module,
 
     The scenes are enlarged by ``scale`` before the model (its map gets
     ``scale`` times finer), optionally averaged with the flipped scenes'
-    maps (pre-sigmoid, flipped back), resized to the scene and passed
-    through the sigmoid.
+    maps (pre-sigmoid, flipped back) and resized to the scene; with the
+    model's ``test_cfg.map_space='probability'`` (the reference's), passed
+    through the sigmoid too.
 
     Returns:
-        dict: ``maps`` (np.ndarray[H, W] float32 in [0, 1], polarity
-        applied), ``masks`` (np.ndarray[H, W] uint8), ``boxes``
+        dict: ``maps`` (np.ndarray[H, W] float32, polarity applied: logits,
+        or probabilities in [0, 1]), ``masks`` (np.ndarray[H, W] uint8), ``boxes``
         (np.ndarray[K, 4]), ``imgs`` (RGB uint8) per scene.
     """
     out: Dict[str, list] = dict(maps=[], masks=[], boxes=[], imgs=[])
@@ -259,8 +260,9 @@ def predict_split(model: torch.nn.Module,
             logits = (logits + model(inputs.flip(-1), mode='tensor').flip(-1)
                       ) / 2
         maps = F.interpolate(
-            logits, size=size, mode='bilinear',
-            align_corners=False).sigmoid()
+            logits, size=size, mode='bilinear', align_corners=False)
+        if model.test_cfg['map_space'] == 'probability':
+            maps = maps.sigmoid()
         for item, sample, obj_map in zip(items, data['data_samples'], maps):
             out['maps'].append(obj_map[0].cpu().numpy())
             out['masks'].append(
@@ -405,6 +407,7 @@ def evaluate(cfg: Config, checkpoint: str, args: argparse.Namespace,
     results['flipped'] = bool(model.flipped)
     results['test_scale'] = args.test_scale
     results['test_flip'] = flip
+    results['map_space'] = model.test_cfg['map_space']
     paths = draw_scenes(test, results['box_threshold'], vis_dir, args.num_vis)
     return results, paths
 
@@ -417,8 +420,8 @@ def report(results: Dict[str, float], times: Dict[str, float],
         f'C²AM on {results["num_test"]} test scenes; thresholds chosen on '
         f'{results["num_val"]} validation scenes (box tau '
         f'{results["box_threshold"]:.2f}, mask tau '
-        f'{results["mask_threshold"]:.2f}); maps at input scale '
-        f'{results["test_scale"]:g}'
+        f'{results["mask_threshold"]:.2f}); {results["map_space"]} maps at '
+        f'input scale {results["test_scale"]:g}'
         f'{" with flip" if results["test_flip"] else ""}:',
         '',
         '| method                  | GT-known | mean mask IoU |',

@@ -92,8 +92,10 @@ def foreground_cue(sample: SegDataSample,
 
     Args:
         sample (SegDataSample): Output of the model's ``test_step``, with
-            ``seg_logits`` (``Tensor[C, H, W]``; sigmoid probabilities when
-            ``C == 1``, as mmseg stores them) and ``pred_sem_seg``.
+            ``seg_logits`` (``Tensor[C, H, W]``; when ``C == 1``, sigmoid
+            probabilities as mmseg stores them, or logits when the
+            metainfo's ``map_space`` is ``'logit'``, as :class:`C2AM`
+            stores them by default) and ``pred_sem_seg``.
         threshold (float, optional): Foreground where its probability is
             ``>= threshold``. Defaults to None: the argmax.
         soft (bool): Return ``round(255 * probability)``. Defaults to False.
@@ -104,6 +106,8 @@ def foreground_cue(sample: SegDataSample,
     logits = sample.seg_logits.data.float()
     if logits.shape[0] == 1:
         prob = logits[0]
+        if sample.metainfo.get('map_space') == 'logit':
+            prob = prob.sigmoid()
     else:
         prob = 1 - logits.softmax(dim=0)[0]
     if soft:
