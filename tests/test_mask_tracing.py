@@ -126,7 +126,7 @@ def test_each_mask_gets_the_reference_largest_contour(kind):
     for h, w in [(48, 48), (40, 64), (64, 40)] * 3:
         plan = _plan(MAPS[kind](rng, h, w), GRID, True)
         tracer = MaskTracer(plan.m8, plan.crops)
-        how = largest_contour_masks(tracer, plan.segment_keys)
+        how = largest_contour_masks(tracer, plan.peaks)
         inside = [i for i, way in enumerate(how) if isinstance(way, Region)]
         boxes = dict(
             zip(
