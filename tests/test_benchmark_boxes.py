@@ -4,6 +4,7 @@ import benchmark_boxes
 import cv2
 import numpy as np
 import pytest
+import torch
 from conftest import tiny_c2am_cfg, write_model_files
 from mmengine.config import Config
 
@@ -33,14 +34,31 @@ def test_model_maps_are_upsampled_scene_maps(model_files):
     cfg_path, checkpoint, model = model_files
     maps = benchmark_boxes.model_maps(
         cfg_path, checkpoint, num=2, size=40, scene_seed=5)
-    assert maps.shape == (2, 40, 40) and maps.dtype == np.float32
+    assert set(maps) == {'logits', 'probabilities', 'fused'}
+    for kind in maps.values():
+        assert kind.shape == (2, 40, 40) and kind.dtype == np.float32
+    model.test_cfg.update(output_frame='ori_shape')
     for i in range(2):
         # Scene i of seed 5, mapped at scale 1 without flip, upsampled.
         img = generate_scene((5, i), SCENE_SIZE)['img']
-        expected = cv2.resize(
-            multiscale_map(model, img, scales=(1.0, ), flip=False), (40, 40),
-            interpolation=cv2.INTER_LINEAR)
-        np.testing.assert_allclose(maps[i], expected, atol=1e-5)
+
+        def up(m):
+            return cv2.resize(m, (40, 40), interpolation=cv2.INTER_LINEAR)
+
+        np.testing.assert_allclose(
+            maps['fused'][i],
+            up(multiscale_map(model, img, scales=(1.0, ), flip=False)),
+            atol=1e-5)
+        # The logits are those C2AM.predict hands the WSOL metric.
+        data = model.data_preprocessor(
+            dict(inputs=[torch.from_numpy(img).permute(2, 0, 1)]))
+        with torch.no_grad():
+            logits = model.predict(data['inputs'])[0].seg_logits.data[0]
+        np.testing.assert_allclose(
+            maps['logits'][i], up(logits.numpy()), atol=1e-5)
+        np.testing.assert_allclose(
+            maps['probabilities'][i], up(logits.sigmoid().numpy()),
+            atol=1e-6)
 
 
 def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
@@ -53,9 +71,11 @@ def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
         str(saved)
     ])
     rows = capsys.readouterr().out.splitlines()
-    # Title, header, rule, then 3 modes for each of 3 map families.
-    assert len(rows) == 3 + 9
-    assert sum('trained model (c2am.pth)' in r for r in rows) == 3
+    # Title, header, rule, then 3 modes for each of 5 map families (2
+    # synthetic, 3 forms of the model's).
+    assert len(rows) == 3 + 15
+    for kind in ('logits', 'sigmoid', 'fused'):
+        assert sum(r.startswith(f'c2am.pth: {kind}') for r in rows) == 3
     maps = np.load(saved)
     assert maps.shape == (2, 32, 32)
     # The saved maps are timed again through --maps, under their file name.

@@ -5,8 +5,10 @@ Both run on the same maps, in largest- and multi-contour mode: synthetic
 ones (smooth Gaussian blobs on a smooth background, with and without pixel
 noise) and, when asked, a trained model's maps: computed here from a C²AM
 config and checkpoint (``--from-checkpoint``: the maps of the config's test
-scenes, bilinearly upsampled to ``--size``; ``--save-maps`` keeps them) or
-saved as ``np.ndarray[N, H, W]`` in a ``.npy`` file (``--maps``). Every
+scenes, bilinearly upsampled to ``--size``, as logits, their sigmoid and
+the fused WSSS map, see :func:`model_maps`; ``--save-maps`` keeps the
+logits) or saved as ``np.ndarray[N, H, W]`` in a ``.npy`` file
+(``--maps``). Every
 output of ``maps_to_boxes`` is checked to equal the reference's before it is
 timed; all rows of the table come from one run.
 
@@ -19,11 +21,12 @@ import argparse
 import os
 import os.path as osp
 import time
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -45,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs=2,
         metavar=('CONFIG', 'CHECKPOINT'),
         help='also time the maps of a trained C2AM on the config\'s test '
-        'scenes (seed --scene-seed), upsampled to --size')
+        'scenes (seed --scene-seed), upsampled to --size: logits, '
+        'probabilities and the fused WSSS map')
     parser.add_argument(
         '--scene-seed',
         type=int,
@@ -54,7 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         'the test split)')
     parser.add_argument(
         '--save-maps',
-        help='write the --from-checkpoint maps to this .npy file')
+        help='write the --from-checkpoint logit maps to this .npy file')
     parser.add_argument('--size', type=int, default=448, help='map side')
     parser.add_argument(
         '--step', type=float, default=0.01, help='threshold grid step')
@@ -125,11 +129,20 @@ def check_equal(maps: np.ndarray, thresholds: np.ndarray) -> None:
             assert same, f'boxes differ from the reference on map {i}'
 
 
+# The kinds of trained maps timed, as model_maps returns them.
+MAP_KINDS = {
+    'logits': 'logits (WSOL default)',
+    'probabilities': 'sigmoid (reference WSOL)',
+    'fused': 'fused ReLU (WSSS)',
+}
+
+
 @torch.no_grad()
 def model_maps(config: str, checkpoint: str, num: int, size: int,
-               scene_seed: int) -> np.ndarray:
+               scene_seed: int) -> Dict[str, np.ndarray]:
     """A trained C²AM's maps of the config's test scenes, at one scale and
-    without flip (:func:`multiscale_map`), bilinearly upsampled.
+    without flip, bilinearly upsampled, in the three forms box extraction
+    meets.
 
     Args:
         config (str): The C²AM config the checkpoint was trained with.
@@ -139,7 +152,12 @@ def model_maps(config: str, checkpoint: str, num: int, size: int,
         scene_seed (int): Seed of the scenes (``dataset.seed``).
 
     Returns:
-        np.ndarray[num, size, size]: float32 maps in ``[0, 1]``.
+        dict[str, np.ndarray[num, size, size]]: float32 maps, keyed as
+        :data:`MAP_KINDS`: ``'logits'`` (what ``C2AM.predict`` gives the
+        WSOL metric and tools by default, ``test_cfg.map_space='logit'``),
+        ``'probabilities'`` (their sigmoid, ``map_space='probability'``,
+        the reference's WSOL maps) and ``'fused'`` (:func:`multiscale_map`
+        at scale 1, the WSSS path's ReLU map).
     """
     if not osp.isfile(config):
         raise SystemExit(f'--from-checkpoint: config {config} does not '
@@ -156,13 +174,27 @@ def model_maps(config: str, checkpoint: str, num: int, size: int,
     model = init_c2am(cfg, checkpoint)
     dataset = build_load_only_dataset(
         dict(scenes.to_dict(), seed=scene_seed, num_scenes=num))
-    maps = []
+    maps: Dict[str, List[np.ndarray]] = {kind: [] for kind in MAP_KINDS}
+
+    def upsampled(obj_map: np.ndarray) -> np.ndarray:
+        return cv2.resize(
+            obj_map, (size, size), interpolation=cv2.INTER_LINEAR)
+
     for index in range(len(dataset)):
         img = dataset.get_data_info(index)['img']
-        obj_map = multiscale_map(model, img, scales=(1.0, ), flip=False)
-        maps.append(
-            cv2.resize(obj_map, (size, size), interpolation=cv2.INTER_LINEAR))
-    return np.stack(maps)
+        inputs = model.data_preprocessor(
+            dict(inputs=[torch.from_numpy(img).permute(2, 0, 1)]))['inputs']
+        logits = F.interpolate(
+            model(inputs, mode='tensor'),
+            size=img.shape[:2],
+            mode='bilinear',
+            align_corners=False)[0, 0]
+        maps['logits'].append(upsampled(logits.numpy()))
+        maps['probabilities'].append(upsampled(logits.sigmoid().numpy()))
+        maps['fused'].append(
+            upsampled(multiscale_map(model, img, scales=(1.0, ),
+                                     flip=False)))
+    return {kind: np.stack(found) for kind, found in maps.items()}
 
 
 def load_maps(path: str, num: int) -> np.ndarray:
@@ -193,10 +225,10 @@ def map_families(args: argparse.Namespace
         if args.save_maps:
             with atomic_output(args.save_maps) as tmp:
                 with open(tmp, 'wb') as f:
-                    np.save(f, maps)
-        families.append(
-            (f'trained model ({osp.basename(args.from_checkpoint[1])})',
-             maps))
+                    np.save(f, maps['logits'])
+        name = osp.basename(args.from_checkpoint[1])
+        families += [(f'{name}: {MAP_KINDS[kind]}', maps[kind])
+                     for kind in MAP_KINDS]
     if args.maps:
         maps = load_maps(args.maps, args.num_maps)
         shape = 'x'.join(map(str, maps.shape[1:]))

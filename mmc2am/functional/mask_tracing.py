@@ -104,6 +104,7 @@ class MaskTracer:
         self._contours: Dict[int, List[np.ndarray]] = {}
         self._areas: Dict[int, List[float]] = {}
         self._rects: Dict[int, List[CvRect]] = {}
+        self._largest: Dict[int, Tuple[int, float, float]] = {}
 
     def areas(self, index: int) -> List[float]:
         """``cv2.contourArea`` of each contour of mask ``index``."""
@@ -115,11 +116,13 @@ class MaskTracer:
         """The index and area of the first contour of largest area of mask
         ``index``, and the largest area among its other contours (-1 when
         there is none)."""
-        areas = self.areas(index)
-        best = max(range(len(areas)), key=areas.__getitem__)
-        second = max((a for k, a in enumerate(areas) if k != best),
-                     default=-1.0)
-        return best, areas[best], second
+        if index not in self._largest:
+            areas = self.areas(index)
+            best = max(range(len(areas)), key=areas.__getitem__)
+            second = max((a for k, a in enumerate(areas) if k != best),
+                         default=-1.0)
+            self._largest[index] = best, areas[best], second
+        return self._largest[index]
 
     def rects(self, index: int) -> List[CvRect]:
         """``cv2.boundingRect`` ``(x, y, w, h)`` of each contour of mask
