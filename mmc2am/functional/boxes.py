@@ -52,8 +52,8 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmc2am.functional.mask_tracing import (MaskTracer, Peaks, Region,
-                                            first_last,
+from mmc2am.functional.mask_tracing import (LargestRect, MaskTracer, Peaks,
+                                            Region, first_last,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 
@@ -391,10 +391,10 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     for i, (x0, y0, x1, y1) in zip(inside, rects):
         largest_boxes[i] = _rect_to_box(x0, y0, x1 - x0 + 1, y1 - y0 + 1,
                                         width, height)
-    # Traced: the largest of its contours.
-    for i, contours in enumerate(how):
-        if isinstance(contours, list):
-            largest_boxes[i] = _largest_box(contours, width, height)
+    # Known: the largest contour's rectangle.
+    for i, rect in enumerate(how):
+        if isinstance(rect, LargestRect):
+            largest_boxes[i] = _rect_to_box(*rect, width, height)
     return _assemble(plan, largest_boxes, None)
 
 

@@ -74,6 +74,14 @@ class Region(NamedTuple):
     alone: bool
 
 
+class LargestRect(NamedTuple):
+    """The ``cv2.boundingRect`` of a mask's largest contour, known."""
+    x: int
+    y: int
+    w: int
+    h: int
+
+
 # Masks with more outermost components than this are traced one by one
 # instead of being settled by rule 2 (noisy maps give hundreds of specks).
 MAX_COMPONENTS = 8
@@ -231,11 +239,11 @@ def _dominant_component(tracer: MaskTracer, higher: int,
 
 
 def _saturated_box(tracer: MaskTracer, higher: int,
-                   lower: int) -> Optional[Region]:
-    """Rule 3 of the module docstring between two traced masks: a
-    :class:`Region` of the higher mask's largest contour (``alone``: the
-    box is its rectangle) when that contour stays the largest and its box
-    cannot change down to the lower mask; else None."""
+                   lower: int) -> Optional[LargestRect]:
+    """Rule 3 of the module docstring between two traced masks: the
+    rectangle of the higher mask's largest contour when that contour stays
+    the largest and its rectangle cannot change down to the lower mask;
+    else None."""
     low = tracer(lower)
     if len(low) > MAX_COMPONENTS:
         return None
@@ -244,8 +252,7 @@ def _saturated_box(tracer: MaskTracer, higher: int,
     low_rects = tracer.rects(lower)
     if rect not in low_rects or not area > tracer.largest(lower)[2]:
         return None
-    high = tracer(higher)
-    main = _enclosing(_first_point(high[best]), low, low_rects)
+    main = _enclosing(_first_point(tracer(higher)[best]), low, low_rects)
     if main < 0 or low_rects[main] != rect:
         return None
     low_areas = tracer.areas(lower)
@@ -255,12 +262,12 @@ def _saturated_box(tracer: MaskTracer, higher: int,
     for k, other in enumerate(low_areas):
         if k != main and not area > other:
             return None
-    return Region(high[best], True)
+    return LargestRect(*rect)
 
 
 def largest_contour_masks(
         tracer: MaskTracer,
-        peaks: Peaks) -> List[Union[None, Region, List[np.ndarray]]]:
+        peaks: Peaks) -> List[Union[None, Region, LargestRect]]:
     """How to get the largest contour's box of every mask.
 
     Args:
@@ -273,19 +280,20 @@ def largest_contour_masks(
         is its pixels'); a :class:`Region` when the largest contour is that
         of the only outermost component inside a lower mask's contour (the
         box is the bounding rectangle of the mask's pixels there,
-        :func:`pixel_boxes_inside`); else the mask's outermost contours
-        (list, map pixels, OpenCV's order).
+        :func:`pixel_boxes_inside`); else the :class:`LargestRect` of its
+        largest contour (a traced mask's, or rule 3's).
     """
     n = len(tracer.crops)
     cuts = [crop[0] for crop in tracer.crops]
     neg_cuts = [-cut for cut in cuts]  # ascending, for bisect
     values, points = peaks
-    result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
+    result: List[Union[None, Region, LargestRect]] = [None] * n
     regions: Dict[Tuple[int, int], Region] = {}
 
     def trace(i: int) -> None:
         contours = tracer(i)
-        result[i] = contours if len(contours) > 1 else None
+        if len(contours) > 1:
+            result[i] = LargestRect(*tracer.rects(i)[tracer.largest(i)[0]])
 
     def first_below(value: int) -> int:
         """The first mask that holds a peak of this value."""
