@@ -123,7 +123,7 @@ def test_contour_area_grows_with_the_component():
                                   'ties', 'uniform'])
 def test_each_mask_gets_the_reference_largest_contour(kind):
     rng = np.random.default_rng(5)
-    settled = traced = 0
+    settled = traced = rule3 = 0
     for h, w in [(48, 48), (40, 64), (64, 40)] * 3:
         plan = _plan(MAPS[kind](rng, h, w), GRID, True)
         tracer = MaskTracer(plan.m8, plan.crops)
@@ -144,8 +144,13 @@ def test_each_mask_gets_the_reference_largest_contour(kind):
                 settled += 1
                 assert boxes[i] == (x, y, x + bw - 1, y + bh - 1)
             else:
-                traced += 1
                 assert isinstance(way, LargestRect)
                 assert way == (x, y, bw, bh)
+                if i in tracer._contours:
+                    traced += 1
+                else:  # several components, not traced: rule 3
+                    rule3 += 1
     if kind == 'apart':
         assert settled > traced > 0  # rule 2 does its job
+    if kind in ('blobs', 'rings', 'uniform'):
+        assert rule3 > 0  # and rule 3

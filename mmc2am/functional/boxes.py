@@ -31,12 +31,14 @@ faster:
   outermost contours come in the same order in both modes (tested against
   the reference on masks with holes, nested parts and equal areas);
 - in largest-contour mode most masks are not traced at all
-  (:mod:`mmc2am.functional.mask_tracing`): between two cuts with no
-  regional maximum of the map in between, components can only grow and
-  merge downwards, so a mask with one outermost component settles the
-  masks below it, and two traced masks settle those in between when the
-  higher one's largest component provably stays the largest. Candidate
-  maxima come from one dilation of the float map (:func:`_peaks_below`);
+  (:mod:`mmc2am.functional.mask_tracing`): components can only grow and
+  merge downwards, and new ones are born at regional maxima of the map, so
+  a mask with one outermost component settles the masks below it until a
+  maximum is born outside it, two traced masks settle those in between
+  when the higher one's largest component provably stays the largest, and
+  a largest component whose rectangle already equals that of the lower
+  mask's component around it keeps it. Candidate maxima come from one
+  dilation of the float map (:func:`map_peaks`);
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;
