@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mmc2am.functional import boxes as boxes_module
-from mmc2am.functional.boxes import (box_iou, map_peaks, maps_to_box_sets,
+from mmc2am.functional.boxes import (_peaks_below, box_iou, maps_to_box_sets,
                                      maps_to_boxes, normalize_map,
                                      reference_boxes)
 
@@ -276,42 +276,21 @@ def test_peaks_cover_the_regional_maxima_by_hand():
     # neighbours: both 4s, the 6, the 8, and four of the 2s ((3, 0), (3, 1),
     # (4, 0), (4, 1)), which are not a regional maximum (the plateau of 2s
     # touches the 3): a superset, as allowed.
-    peaks = map_peaks(m8.astype(np.float32), m8)
-    assert peaks.values == [2, 2, 2, 2, 4, 4, 6, 8]
-    # (x, y) points, ascending value, raster order among equal values.
-    assert peaks.points == [(0, 3), (1, 3), (0, 4), (1, 4), (1, 1), (2, 1),
-                            (4, 2), (5, 4)]
-    # Peaks born between cuts 3 and 6 (values 4 to 6), highest first.
-    assert list(peaks.born_between(3, 6)) == [6, 5, 4]
-    assert list(peaks.born_between(8, 255)) == []
+    below = _peaks_below(m8.astype(np.float32), m8)
+    assert below.shape == (257, )
+    # below[c + 1]: counted pixels of value <= c.
+    np.testing.assert_array_equal(below[[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256]],
+                                  [0, 0, 0, 4, 4, 6, 6, 7, 7, 8, 8])
     # The float map breaks uint8 ties: a plateau of 5s on a slope of floats
     # is no peak, its float maximum (5.9) is; zeros are never counted.
     scaled = np.array([[5.1, 5.5, 5.9, 0.0]], np.float32)
-    slope = map_peaks(scaled, scaled.astype(np.uint8))
-    assert slope == ([5], [(2, 0)])
-    flat = map_peaks(np.zeros((1, 4), np.float32), np.zeros((1, 4), np.uint8))
-    assert flat == ([], [])
-
-
-def test_many_peaks_are_thinned_to_one_per_connected_group():
-    # A flat 20 x 20 plateau of 3s (400 local maxima: thinned), a diagonal
-    # run of 9s and a single 7 on a ground of 1s.
-    m = np.ones((40, 40), np.float32)
-    m[2:22, 2:22] = 3
-    for i in range(5):
-        m[30 + i, 10 + i] = 9
-    m[35, 35] = 7
-    peaks = map_peaks(m, m.astype(np.uint8))
-    # Each group keeps its first pixel in raster order, the diagonal run
-    # only its top; the ground of 1s is a plateau too (the pixels whose
-    # earlier neighbours are not local maxima: its corner and the pixels
-    # just right of or below the objects).
-    groups = {v: [p for p, w in zip(peaks.points, peaks.values) if w == v]
-              for v in set(peaks.values)}
-    assert groups[3] == [(2, 2)]
-    assert groups[9] == [(10, 30)]
-    assert groups[7] == [(35, 35)]
-    assert (0, 0) in groups[1] and len(peaks.values) < 60
+    np.testing.assert_array_equal(
+        np.flatnonzero(np.diff(_peaks_below(scaled, scaled.astype(
+            np.uint8)))), [5])
+    np.testing.assert_array_equal(
+        _peaks_below(np.zeros((1, 4), np.float32), np.zeros((1, 4),
+                                                            np.uint8)),
+        np.zeros(257))
 
 
 def test_masks_with_one_outermost_component_are_not_traced(monkeypatch):
@@ -343,26 +322,3 @@ def test_masks_with_one_outermost_component_are_not_traced(monkeypatch):
     # peak (x 5-15, contour area 20) beats the low one (x 44-46, area 4).
     np.testing.assert_array_equal(fast[[0, 40]], [[0, 1, 52, 4],
                                                   [5, 1, 16, 4]])
-
-
-def test_peaks_hold_every_regional_maximum_of_plateau_maps():
-    """Checked plateau by plateau: every 8-connected plateau of m8 whose
-    neighbours are all lower holds a peak, including after thinning."""
-    rng = np.random.default_rng(3)
-    kernel = np.ones((3, 3), np.uint8)
-    for _ in range(30):
-        # Few levels, upsampled: wide plateaus, many of them maxima.
-        low = rng.integers(0, 6, (6, 6)).astype(np.float32) * 40
-        scaled = cv2.resize(low, (48, 40), interpolation=cv2.INTER_NEAREST)
-        m8 = scaled.astype(np.uint8)
-        peaks = set(map_peaks(scaled, m8).points)
-        for value in np.unique(m8[m8 > 0]):
-            count, labels = cv2.connectedComponents(
-                (m8 == value).astype(np.uint8), connectivity=8)
-            for label in range(1, count):
-                plateau = (labels == label).astype(np.uint8)
-                rim = cv2.dilate(plateau, kernel) > plateau
-                if (m8[rim] < value).all():
-                    ys, xs = np.nonzero(plateau)
-                    assert peaks & set(zip(xs.astype(float),
-                                           ys.astype(float)))

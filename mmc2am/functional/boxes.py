@@ -31,14 +31,12 @@ faster:
   outermost contours come in the same order in both modes (tested against
   the reference on masks with holes, nested parts and equal areas);
 - in largest-contour mode most masks are not traced at all
-  (:mod:`mmc2am.functional.mask_tracing`): components can only grow and
-  merge downwards, and new ones are born at regional maxima of the map, so
-  a mask with one outermost component settles the masks below it until a
-  maximum is born outside it, two traced masks settle those in between
-  when the higher one's largest component provably stays the largest, and
-  a largest component whose rectangle already equals that of the lower
-  mask's component around it keeps it. Candidate maxima come from one
-  dilation of the float map (:func:`map_peaks`);
+  (:mod:`mmc2am.functional.mask_tracing`): between two cuts with no
+  regional maximum of the map in between, components can only grow and
+  merge downwards, so a mask with one outermost component settles the
+  masks below it, and two traced masks settle those in between when the
+  higher one's largest component provably stays the largest. Candidate
+  maxima come from one dilation of the float map (:func:`_peaks_below`);
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;
@@ -54,8 +52,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmc2am.functional.mask_tracing import (LargestRect, MaskTracer, Peaks,
-                                            Region, first_last,
+from mmc2am.functional.mask_tracing import (MaskTracer, Region, first_last,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 
@@ -266,54 +263,32 @@ def _pixels_above(m8: np.ndarray) -> np.ndarray:
     return m8.size - below
 
 
-# From this many candidate peaks on, connected ones are thinned first.
-_THIN_PEAKS_FROM = 64
-# Dilating with it marks the pixels whose neighbour before them in raster
-# order (left, upper left, up, upper right) is set.
-_EARLIER_NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 0], [0, 0, 0]], np.uint8)
-
-
-def map_peaks(scaled: np.ndarray, m8: np.ndarray) -> Peaks:
-    """Pixels of ``m8 > 0`` that are local maxima of the float map it
-    truncates: candidates that cover every regional maximum of ``m8``.
+def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
+    """``below[c + 1]``: how many pixels of ``m8`` at most ``c`` are local
+    maxima of the float map it truncates, for ``c`` in ``-1 .. 255``
+    (int64[257]).
 
     Every regional maximum of ``m8`` (an 8-connected plateau whose
     neighbours are all lower) holds such a pixel: its pixel ``p`` of
     highest float value is at least as high as its neighbours on the
     plateau, and higher than those off it (their uint8 value is lower, and
-    truncation is monotone). Two neighbouring local maxima have equal
-    values, so of many (float plateaus, such as the flat borders of an
-    upsampled map) only those with no local maximum among their earlier
-    raster neighbours are kept: each 8-connected group keeps at least its
-    first pixel. Extra candidates only cost traces in
-    :func:`largest_contour_masks`. Pixels of ``m8 == 0`` are left out: no
+    truncation is monotone). So two cuts with the same count have no
+    regional maximum between them (the converse need not hold: plateaus of
+    the float map add pixels, which only splits segments in
+    :func:`largest_contour_masks`). Pixels of ``m8 == 0`` are left out: no
     mask holds them.
 
     Args:
         scaled (np.ndarray[H, W]): The float map ``m8`` truncates
             (float32 or float64).
         m8 (np.ndarray[H, W]): ``scaled.astype(np.uint8)``.
-
-    Returns:
-        Peaks: Their values and ``(x, y)`` points, by ascending value
-        (raster order among equal values).
     """
     peak = cv2.compare(scaled,
                        cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8)),
                        cv2.CMP_GE)
-    if cv2.countNonZero(peak) >= _THIN_PEAKS_FROM:
-        peak = cv2.subtract(
-            peak, cv2.dilate(peak, _EARLIER_NEIGHBOURS, anchor=(1, 1)))
-    # Only the rows that hold one are searched.
-    rows = np.flatnonzero(peak.max(axis=1))
-    ys, xs = np.nonzero(peak[rows])
-    ys = rows[ys]
-    values = m8[ys, xs]
-    order = np.argsort(values, kind='stable')
-    order = order[values[order] > 0]
-    return Peaks(values[order].tolist(),
-                 list(zip(xs[order].astype(float).tolist(),
-                          ys[order].astype(float).tolist())))
+    counts = _histogram(m8, peak)
+    counts[0] = 0
+    return np.concatenate([[0], np.cumsum(counts)])
 
 
 class _Plan(NamedTuple):
@@ -321,18 +296,18 @@ class _Plan(NamedTuple):
     mask, in decreasing cut order, its window ``(cut, top, bottom, left,
     right)`` and the reference box of its pixels' bounding rectangle;
     whether an empty mask comes first; the distinct mask of each threshold;
-    and, in largest-contour mode, the map's :func:`map_peaks` for
-    :func:`largest_contour_masks`.
+    and, in largest-contour mode, each mask's segment key
+    (:func:`_peaks_below` at its cut) for :func:`largest_contour_masks`.
     """
     m8: np.ndarray
     crops: List[Tuple[int, int, int, int, int]]
     mask_boxes: List[List[int]]
     empty: int
     inverse: np.ndarray
-    peaks: Optional[Peaks]
+    segment_keys: Optional[List[int]]
 
 
-def _plan(m: np.ndarray, taus: np.ndarray, with_peaks: bool) -> _Plan:
+def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     """Distinct masks of one map over the thresholds, and their windows."""
     scaled, m8 = _scaled_uint8(m)
     height, width = m8.shape
@@ -357,9 +332,12 @@ def _plan(m: np.ndarray, taus: np.ndarray, with_peaks: bool) -> _Plan:
         np.minimum(x1 + 1, width - 1),
         np.minimum(y1 + 1, height - 1)
     ], axis=1).tolist()
-    peaks = map_peaks(scaled, m8) if with_peaks else None
+    keys = None
+    if segments:
+        keys = _peaks_below(scaled, m8)[np.clip(live_cuts, -1, 255) +
+                                      1].tolist()
     return _Plan(m8, crops, mask_boxes, int(uniq[0] == 0),
-                 inverse.reshape(-1), peaks)
+                 inverse.reshape(-1), keys)
 
 
 def _largest_box(contours: Sequence[np.ndarray], width: int,
@@ -383,7 +361,8 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
         if largest:
             largest_boxes = [_largest_box(c, width, height) for c in per_mask]
         return _assemble(plan, largest_boxes, every_boxes)
-    how = largest_contour_masks(MaskTracer(plan.m8, plan.crops), plan.peaks)
+    how = largest_contour_masks(
+        MaskTracer(plan.m8, plan.crops), plan.segment_keys)
     # None: one outermost component, the box of the mask's pixels.
     largest_boxes = list(plan.mask_boxes)
     # A region: the box of the mask's pixels inside it.
@@ -393,10 +372,10 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     for i, (x0, y0, x1, y1) in zip(inside, rects):
         largest_boxes[i] = _rect_to_box(x0, y0, x1 - x0 + 1, y1 - y0 + 1,
                                         width, height)
-    # Known: the largest contour's rectangle.
-    for i, rect in enumerate(how):
-        if isinstance(rect, LargestRect):
-            largest_boxes[i] = _rect_to_box(*rect, width, height)
+    # Traced: the largest of its contours.
+    for i, contours in enumerate(how):
+        if isinstance(contours, list):
+            largest_boxes[i] = _largest_box(contours, width, height)
     return _assemble(plan, largest_boxes, None)
 
 

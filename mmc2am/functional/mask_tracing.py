@@ -3,53 +3,36 @@
 The masks ``m8 > cut`` of one uint8 map are nested: a lower cut's mask
 holds every higher cut's. Contour tracing (``cv2.findContours``) is the
 cost of the box sweep, and the largest-contour mode can skip most of it.
-The masks are visited from the highest cut down. Facts used below (``P_c``
-is the component of mask ``c`` grown from a component ``P`` of a higher
-mask):
+Call a *segment* a run of cuts with no regional maximum of the map in
+between. Within a segment, every component of a lower mask holds a
+component of every higher mask (its highest plateau is a regional maximum,
+above the segment's top cut), so:
 
-- every component of a mask holds a regional maximum of the map (its
-  highest plateau), so a component with no component of a higher mask
-  ``p`` inside it was *born* below ``p``: it holds a candidate peak
-  (:class:`Peaks`) of value between the two cuts;
-- a component is inside the outer polygon of another (``cv2``'s outer
-  contour through its pixels' centres) exactly when it lies in one of its
-  holes, and then it is not outermost; ``P_c``'s polygon holds ``P``'s;
-- ``cv2.contourArea`` of an outer contour is the area of that polygon,
-  holes included: it only grows with the component (tested), and the
-  outermost components inside one polygon have disjoint polygons, whose
-  areas add up to at most its own.
+1. the number of outermost components never grows downwards: a segment is
+   traced at its top; if that mask has one outermost component, so have
+   all (the largest contour's box is then the bounding rectangle of the
+   mask's pixels); otherwise its bottom mask is traced and, if that has
+   one, a bisection finds the last mask with several;
+2. between two traced masks ``p`` (higher cut) and ``q`` (lower) of a
+   segment, the masks in between need no trace when ``p``'s largest
+   contour provably stays the largest. Each of their components lies in
+   one outermost component of ``q`` (inside its outer contour's polygon;
+   those polygons are disjoint), and its contour area is at most that
+   component's: ``cv2.contourArea`` of an outer contour is the area of the
+   polygon through its pixels' centres, holes included, which can only
+   grow with the component (tested). If ``q``'s component ``Q`` holding
+   ``p``'s largest component holds no other outermost component of ``p``,
+   then in every mask in between ``Q`` holds one outermost component (each
+   holds one of ``p``'s), of area at least ``p``'s largest. When that beats
+   every other component of ``q``, it is the largest contour, and its box
+   is the bounding rectangle of the mask's pixels inside ``Q``'s polygon
+   (:func:`pixel_boxes_inside`; whatever else lies there sits in its
+   holes). Otherwise the middle mask is traced and both halves are tried
+   again.
 
-Rules, each settling the masks strictly between a traced mask ``p`` and a
-lower mask ``q``:
-
-1. ``p`` has one outermost component ``P``: every mask below it keeps one
-   outermost component (``P_c``; everything else lies in its holes) until
-   a peak outside ``P``'s polygon is born. Its box is the bounding
-   rectangle of the mask's pixels. The first mask holding such a peak is
-   traced and the rules go on from there.
-2. ``q`` is traced, ``p``'s largest component ``P`` lies in ``q``'s
-   component ``Q`` with no other outermost component of ``p``, and ``P``'s
-   area beats every other component of ``q``: then, until a peak is born
-   inside ``Q``'s polygon but outside ``P``'s, ``P_c`` is the only
-   outermost component inside ``Q``'s polygon, of area at least ``P``'s,
-   which beats every component elsewhere (each lies in another component
-   of ``q``, of no larger area). It is the largest contour, and its box is
-   the bounding rectangle of the mask's pixels inside ``Q``'s polygon
-   (:func:`pixel_boxes_inside`; what else lies there sits in its holes).
-   The first mask holding such a peak is traced, and so on.
-3. ``q`` is traced and the bounding rectangle of ``P`` (``p``'s largest)
-   is that of ``Q``: ``P_c``'s rectangle is squeezed between them. If
-   ``P``'s area beats every other component of ``q`` and half of ``Q``'s,
-   ``P_c`` stays the largest whatever else lies in ``Q`` (births, merges),
-   and the box is that rectangle.
-
-Otherwise the middle mask is traced and both halves are tried again; the
-last mask is traced when a rule needs a lower mask. On a trained model's
-smooth maps most masks are settled this way from a few traces; masks of
-low cuts, where the background breaks into many islands that are born and
-merge, are mostly traced.
+On a trained model's smooth maps most masks with several components (an
+object and a weaker one) are settled by rule 2 from a few traces.
 """
-from bisect import bisect_right
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -60,8 +43,6 @@ import numpy as np
 Crop = Tuple[int, int, int, int, int]
 # (x0, y0, x1, y1): a rectangle of pixels, corners included.
 Rect = Tuple[int, int, int, int]
-# (x, y, w, h): a cv2.boundingRect.
-CvRect = Tuple[int, int, int, int]
 
 
 class Region(NamedTuple):
@@ -72,14 +53,6 @@ class Region(NamedTuple):
     no filling)."""
     contour: np.ndarray
     alone: bool
-
-
-class LargestRect(NamedTuple):
-    """The ``cv2.boundingRect`` of a mask's largest contour, known."""
-    x: int
-    y: int
-    w: int
-    h: int
 
 
 # Masks with more outermost components than this are traced one by one
@@ -111,33 +84,12 @@ class MaskTracer:
         self._buffer = np.empty(m8.size, dtype=np.uint8)
         self._contours: Dict[int, List[np.ndarray]] = {}
         self._areas: Dict[int, List[float]] = {}
-        self._rects: Dict[int, List[CvRect]] = {}
-        self._largest: Dict[int, Tuple[int, float, float]] = {}
 
     def areas(self, index: int) -> List[float]:
         """``cv2.contourArea`` of each contour of mask ``index``."""
         if index not in self._areas:
             self._areas[index] = [cv2.contourArea(c) for c in self(index)]
         return self._areas[index]
-
-    def largest(self, index: int) -> Tuple[int, float, float]:
-        """The index and area of the first contour of largest area of mask
-        ``index``, and the largest area among its other contours (-1 when
-        there is none)."""
-        if index not in self._largest:
-            areas = self.areas(index)
-            best = max(range(len(areas)), key=areas.__getitem__)
-            second = max((a for k, a in enumerate(areas) if k != best),
-                         default=-1.0)
-            self._largest[index] = best, areas[best], second
-        return self._largest[index]
-
-    def rects(self, index: int) -> List[CvRect]:
-        """``cv2.boundingRect`` ``(x, y, w, h)`` of each contour of mask
-        ``index``."""
-        if index not in self._rects:
-            self._rects[index] = [cv2.boundingRect(c) for c in self(index)]
-        return self._rects[index]
 
     def __call__(self, index: int) -> List[np.ndarray]:
         """Contours (int32[P, 1, 2], map pixels, OpenCV's order) of mask
@@ -161,218 +113,113 @@ class MaskTracer:
         return self._contours[index]
 
 
-Point = Tuple[float, float]
-
-
-class Peaks(NamedTuple):
-    """Candidate regional maxima of a uint8 map: pixels that hold every
-    regional maximum (an 8-connected plateau whose neighbours are all
-    lower), and maybe more (see :func:`mmc2am.functional.boxes.map_peaks`).
-
-    Attributes:
-        values (list[int]): Their uint8 values, ascending.
-        points (list[tuple]): ``(x, y)`` of each.
-    """
-    values: List[int]
-    points: List[Point]
-
-    def born_between(self, low: int, high: int) -> range:
-        """Indices of the peaks with ``low < value <= high``, highest value
-        first: those a mask at cut ``low`` holds and one at cut ``high``
-        does not."""
-        return range(
-            bisect_right(self.values, high) - 1,
-            bisect_right(self.values, low) - 1, -1)
-
-
-def _holds(contour: np.ndarray, rect: CvRect, point: Point) -> bool:
-    """Whether ``point`` lies inside or on the polygon of ``contour``, whose
-    ``cv2.boundingRect`` is ``rect``."""
-    x, y, w, h = rect
-    return (x <= point[0] < x + w and y <= point[1] < y + h
-            and cv2.pointPolygonTest(contour, point, False) >= 0)
-
-
-def _enclosing(point: Point, contours: Sequence[np.ndarray],
-               rects: Sequence[CvRect]) -> int:
+def _enclosing(point: np.ndarray, contours: Sequence[np.ndarray]) -> int:
     """Index of the outer contour whose polygon holds ``point`` (on its
     edge or inside), -1 if none."""
-    for k, (contour, rect) in enumerate(zip(contours, rects)):
-        if _holds(contour, rect, point):
+    xy = (float(point[0]), float(point[1]))
+    for k, c in enumerate(contours):
+        if cv2.pointPolygonTest(c, xy, False) >= 0:
             return k
     return -1
 
 
-def _first_point(contour: np.ndarray) -> Point:
-    """The first point of a contour, as floats."""
-    return float(contour[0, 0, 0]), float(contour[0, 0, 1])
-
-
 def _dominant_component(tracer: MaskTracer, higher: int,
-                        lower: int) -> Optional[Tuple[int, int]]:
-    """Rule 2 of the module docstring between two traced masks, births
-    aside: ``(main, best)`` where ``best`` indexes the higher mask's largest
-    contour and ``main`` the lower mask's outermost contour around it, when
-    that component's area is above every other one of the lower mask and
-    it holds no other outermost component of the higher mask; else None.
-    """
+                        lower: int) -> Optional[int]:
+    """Rule 2 of the module docstring between two traced masks of a
+    segment: the index of the lower mask's outermost contour whose
+    component holds the largest contour of every mask in between, or None
+    when that is not proven."""
     high, low = tracer(higher), tracer(lower)
     if len(low) > MAX_COMPONENTS or len(high) > MAX_COMPONENTS:
         return None
-    best, area, _ = tracer.largest(higher)
-    if not area > tracer.largest(lower)[2]:
-        return None  # an other lower component is at least as large
+    high_areas, low_areas = tracer.areas(higher), tracer.areas(lower)
+    best = int(np.argmax(high_areas))
     # Each higher component lies in one lower outermost component: the one
     # whose outer polygon holds its pixels (outermost polygons are
     # disjoint).
-    low_rects = tracer.rects(lower)
-    main = _enclosing(_first_point(high[best]), low, low_rects)
-    if main < 0:
+    main = _enclosing(high[best][0, 0], low)
+    others = [area for k, area in enumerate(low_areas) if k != main]
+    if main < 0 or (others and not high_areas[best] > max(others)):
         return None
-    for k, other in enumerate(tracer.areas(lower)):
-        if k != main and not area > other:
-            return None
     for k, c in enumerate(high):
-        if k != best and _enclosing(_first_point(c), low, low_rects) == main:
+        if k != best and _enclosing(c[0, 0], low) == main:
             return None
-    return main, best
+    return main
 
 
-def _saturated_box(tracer: MaskTracer, higher: int,
-                   lower: int) -> Optional[LargestRect]:
-    """Rule 3 of the module docstring between two traced masks: the
-    rectangle of the higher mask's largest contour when that contour stays
-    the largest and its rectangle cannot change down to the lower mask;
-    else None."""
-    low = tracer(lower)
-    if len(low) > MAX_COMPONENTS:
-        return None
-    best, area, _ = tracer.largest(higher)
-    rect = tracer.rects(higher)[best]
-    low_rects = tracer.rects(lower)
-    if rect not in low_rects or not area > tracer.largest(lower)[2]:
-        return None
-    main = _enclosing(_first_point(tracer(higher)[best]), low, low_rects)
-    if main < 0 or low_rects[main] != rect:
-        return None
-    low_areas = tracer.areas(lower)
-    # What else lies inside the lower component shares its area.
-    if not 2 * area > low_areas[main]:
-        return None
-    for k, other in enumerate(low_areas):
-        if k != main and not area > other:
-            return None
-    return LargestRect(*rect)
+def _region(contours: List[np.ndarray], main: int) -> Region:
+    """The :class:`Region` of outermost contour ``main`` among
+    ``contours``."""
+    x0, y0, w, h = cv2.boundingRect(contours[main])
+    alone = True
+    for k, c in enumerate(contours):
+        if k != main:
+            x, y, cw, ch = cv2.boundingRect(c)
+            if x < x0 + w and x0 < x + cw and y < y0 + h and y0 < y + ch:
+                alone = False
+                break
+    return Region(contours[main], alone)
 
 
 def largest_contour_masks(
-        tracer: MaskTracer,
-        peaks: Peaks) -> List[Union[None, Region, LargestRect]]:
+    tracer: MaskTracer, segment_keys: Sequence[int]
+) -> List[Union[None, Region, List[np.ndarray]]]:
     """How to get the largest contour's box of every mask.
 
     Args:
         tracer (MaskTracer): The tracer of the masks, which come in
             decreasing cut order.
-        peaks (Peaks): Candidate regional maxima of the map.
+        segment_keys (Sequence[int]): One value per mask; consecutive masks
+            with the same value must have no regional maximum of the map
+            between their cuts (e.g. a count of a superset of the maxima
+            below the cut).
 
     Returns:
         list: Per mask, None when it has one outermost component (the box
         is its pixels'); a :class:`Region` when the largest contour is that
         of the only outermost component inside a lower mask's contour (the
         box is the bounding rectangle of the mask's pixels there,
-        :func:`pixel_boxes_inside`); else the :class:`LargestRect` of its
-        largest contour (a traced mask's, or rule 3's).
+        :func:`pixel_boxes_inside`); else the mask's outermost contours
+        (list, map pixels, OpenCV's order).
     """
-    n = len(tracer.crops)
-    cuts = [crop[0] for crop in tracer.crops]
-    neg_cuts = [-cut for cut in cuts]  # ascending, for bisect
-    values, points = peaks
-    result: List[Union[None, Region, LargestRect]] = [None] * n
-    regions: Dict[Tuple[int, int], Region] = {}
-
-    def trace(i: int) -> None:
-        contours = tracer(i)
-        if len(contours) > 1:
-            result[i] = LargestRect(*tracer.rects(i)[tracer.largest(i)[0]])
-
-    def first_below(value: int) -> int:
-        """The first mask that holds a peak of this value."""
-        return bisect_right(neg_cuts, -value)
+    n = len(segment_keys)
+    result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
 
     def settle(p: int, q: int) -> None:
-        """Masks strictly between the traced mask p and mask q (traced;
-        ``q == n``: the end)."""
-        while q - p >= 2:
-            # The peaks of components born in masks p + 1 .. q - 1.
-            births = peaks.born_between(cuts[q - 1], cuts[p])
-            high = tracer(p)
-            if q < n:
-                fixed = _saturated_box(tracer, p, q)
-                if fixed is not None:
-                    result[p + 1:q] = [fixed] * (q - p - 1)
-                    return
-            if len(high) == 1:  # rule 1
-                contour, rect = high[0], tracer.rects(p)[0]
-                for k in births:
-                    if not _holds(contour, rect, points[k]):
-                        # One component while the cut is at least this
-                        # birth's value; the first mask below is traced.
-                        p = first_below(values[k])
-                        trace(p)
-                        break
+        """Masks strictly between the traced masks p and q."""
+        if q - p < 2:
+            return
+        main = _dominant_component(tracer, p, q)
+        if main is not None:
+            result[p + 1:q] = [_region(tracer(q), main)] * (q - p - 1)
+            return
+        mid = (p + q) // 2
+        result[mid] = tracer(mid)
+        settle(p, mid)
+        settle(mid, q)
+
+    start = 0
+    for i in range(1, n + 1):
+        if i < n and segment_keys[i] == segment_keys[start]:
+            continue
+        first, last = start, i - 1
+        start = i
+        if len(tracer(first)) == 1:
+            continue  # rule 1: one outermost component throughout
+        if len(tracer(last)) > 1:
+            multi = last
+        else:
+            multi, single = first, last
+            while single - multi > 1:
+                mid = (multi + single) // 2
+                if len(tracer(mid)) > 1:
+                    multi = mid
                 else:
-                    return
-                continue
-            if q == n:
-                trace(n - 1)
-                q = n - 1
-                continue
-            found = _dominant_component(tracer, p, q)
-            if found is None:
-                mid = (p + q) // 2
-                trace(mid)
-                settle(p, mid)
-                p = mid
-                continue
-            main, best = found
-            low, low_rect = tracer(q)[main], tracer.rects(q)[main]
-            high_rect = tracer.rects(p)[best]
-            if (q, main) not in regions:
-                regions[q, main] = _region(tracer, q, main)
-            region = regions[q, main]
-            # Born inside the lower mask's component and not in a hole of
-            # the largest one: it may stand beside it until they merge.
-            for k in births:
-                point = points[k]
-                if (_holds(low, low_rect, point)
-                        and not _holds(high[best], high_rect, point)):
-                    below = first_below(values[k])
-                    result[p + 1:below] = [region] * (below - p - 1)
-                    trace(below)
-                    p = below
-                    break
-            else:
-                result[p + 1:q] = [region] * (q - p - 1)
-                return
-
-    if n:
-        trace(0)
-        settle(0, n)
+                    single = mid
+        result[first] = tracer(first)
+        result[multi] = tracer(multi)
+        settle(first, multi)
     return result
-
-
-def _region(tracer: MaskTracer, index: int, main: int) -> Region:
-    """The :class:`Region` of outermost contour ``main`` of mask
-    ``index``."""
-    rects = tracer.rects(index)
-    x0, y0, w, h = rects[main]
-    alone = True
-    for k, (x, y, cw, ch) in enumerate(rects):
-        if k != main and (x < x0 + w and x0 < x + cw and y < y0 + h
-                          and y0 < y + ch):
-            alone = False
-            break
-    return Region(tracer(index)[main], alone)
 
 
 def pixel_boxes_inside(m8: np.ndarray, cuts: Sequence[int],
