@@ -112,3 +112,17 @@ def test_bad_inputs_name_the_file(tmp_path, model_files):
     folder_cfg.dump(folder_path)
     with pytest.raises(SystemExit, match="got 'ImageFolderDataset'"):
         benchmark_boxes.model_maps(folder_path, model_files[1], 1, 8, 0)
+
+
+def test_traces_per_map_counts_contour_calls():
+    from mmc2am.functional.boxes import maps_to_boxes, reference_boxes
+    yy, xx = np.mgrid[0:40, 0:50]
+    # One smooth peak: every mask has one component, one trace settles it.
+    m = np.exp(-((yy - 20.0)**2 + (xx - 25.0)**2) / 60).astype(np.float32)
+    taus = np.arange(0, 1, 0.1)
+    assert benchmark_boxes.traces_per_map(
+        lambda: [reference_boxes(m, taus) for _ in range(2)], 2) == 10
+    assert benchmark_boxes.traces_per_map(
+        lambda: maps_to_boxes(m[None], taus), 1) == 1
+    # cv2.findContours is restored afterwards.
+    assert cv2.findContours.__module__ != 'benchmark_boxes'

@@ -236,6 +236,23 @@ def map_families(args: argparse.Namespace
     return families
 
 
+def traces_per_map(fn: Callable[[], object], num_maps: int) -> float:
+    """Mean number of ``cv2.findContours`` calls per map while ``fn`` runs
+    (masks traced; the reference loop traces one per threshold)."""
+    find_contours, calls = cv2.findContours, [0]
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return find_contours(*args, **kwargs)
+
+    cv2.findContours = counted
+    try:
+        fn()
+    finally:
+        cv2.findContours = find_contours
+    return calls[0] / max(num_maps, 1)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     cv2.setNumThreads(1)
@@ -244,7 +261,7 @@ def main(argv=None) -> None:
     families = map_families(args)
     header = [
         'maps', 'contours', 'reference loop', 'ours, 1 thread',
-        f'ours, {args.threads} threads'
+        f'ours, {args.threads} threads', 'traced / map'
     ]
     rows: List[List[str]] = []
     for name, maps in families:
@@ -262,6 +279,7 @@ def main(argv=None) -> None:
                                          threads)
 
         modes = ('largest', 'all', 'both')
+        traced = [traces_per_map(ours(mode, 1), len(maps)) for mode in modes]
         times = best_times(
             [reference(False), reference(True)] +
             [ours(mode, t) for mode in modes
@@ -273,15 +291,18 @@ def main(argv=None) -> None:
                 name, 'largest + all' if mode == 'both' else mode,
                 f'{len(maps) / t_ref:.1f}',
                 f'{len(maps) / t_one:.1f} (x{t_ref / t_one:.2f})',
-                f'{len(maps) / t_par:.1f} (x{t_ref / t_par:.2f})'
+                f'{len(maps) / t_par:.1f} (x{t_ref / t_par:.2f})',
+                f'{traced[i]:.1f}'
             ])
     shape = 'x'.join(map(str, families[0][1].shape[1:]))
     print(f'maps per second, {len(thresholds)} thresholds (step '
           f'{args.step}), {len(families[0][1])} maps of {shape}, best of '
           f'{args.repeat}; outputs checked equal to the reference. '
           '"largest + all": both box sets, as WSOLMetric takes them in one '
-          'pass (maps_to_box_sets), against the two reference loops.')
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
+          'pass (maps_to_box_sets), against the two reference loops. '
+          '"traced / map": masks ours traces per map (the reference: one '
+          'per threshold and contour mode).')
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
     for row in [header, ['-' * w for w in widths]] + rows:
         print(' | '.join(c.ljust(w) for c, w in zip(row, widths)))
 
