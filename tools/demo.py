@@ -238,8 +238,8 @@ def predict_split(model: torch.nn.Module,
 
     Returns:
         dict: ``maps`` (np.ndarray[H, W] float32, polarity applied: logits,
-        or probabilities in [0, 1]), ``masks`` (np.ndarray[H, W] uint8), ``boxes``
-        (np.ndarray[K, 4]), ``imgs`` (RGB uint8) per scene.
+        or probabilities in [0, 1]), ``masks`` (np.ndarray[H, W] uint8),
+        ``boxes`` (np.ndarray[K, 4]), ``imgs`` (RGB uint8) per scene.
     """
     out: Dict[str, list] = dict(maps=[], masks=[], boxes=[], imgs=[])
     progress = ProgressBar(len(dataset))
@@ -371,7 +371,8 @@ def draw_scenes(test: Dict[str, list], box_threshold: float, out_dir: str,
                       drawing[..., ::-1]))
     if drawings:
         paths.append(
-            write_png(osp.join(out_dir, 'grid.png'), grid(drawings)[..., ::-1]))
+            write_png(
+                osp.join(out_dir, 'grid.png'), grid(drawings)[..., ::-1]))
     return paths
 
 
@@ -432,7 +433,8 @@ def report(results: Dict[str, float], times: Dict[str, float],
     if 'cue_mask_iou' in results:
         lines.append(f'| C²AM background cue     |        - | '
                      f'{results["cue_mask_iou"]:13.3f} |')
-    lines.append(f'| whole-image box / mask  | {results["whole_gt_known"]:8.3f}'
+    lines.append('| whole-image box / mask  | '
+                 f'{results["whole_gt_known"]:8.3f}'
                  f' | {results["whole_mask_iou"]:13.3f} |')
     if 'cue_mask_iou' in results:
         lines += [
