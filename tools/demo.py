@@ -259,10 +259,9 @@ def predict_split(model: torch.nn.Module,
         if flip:
             logits = (logits + model(inputs.flip(-1), mode='tensor').flip(-1)
                       ) / 2
-        maps = F.interpolate(
-            logits, size=size, mode='bilinear', align_corners=False)
-        if model.test_cfg['map_space'] == 'probability':
-            maps = maps.sigmoid()
+        maps = model.in_map_space(
+            F.interpolate(
+                logits, size=size, mode='bilinear', align_corners=False))
         for item, sample, obj_map in zip(items, data['data_samples'], maps):
             out['maps'].append(obj_map[0].cpu().numpy())
             out['masks'].append(

@@ -129,6 +129,14 @@ class C2AM(BaseModel):
             return logits
         return -logits if mode == 'sign' else 1 - logits
 
+    def in_map_space(self, logits: Tensor) -> Tensor:
+        """Oriented logits as ``test_cfg.map_space`` says maps are given:
+        unchanged (``'logit'``) or through the sigmoid
+        (``'probability'``)."""
+        if self.test_cfg['map_space'] == 'probability':
+            return logits.sigmoid()
+        return logits
+
     def extract_feat(self, inputs: Tensor) -> Tensor:
         """Backbone and neck.
 
@@ -219,15 +227,12 @@ class C2AM(BaseModel):
                 size=meta['ori_shape'][:2],
                 mode='bilinear',
                 align_corners=self.test_cfg['align_corners'])[0]
-        prob = logit.sigmoid()
-        space = self.test_cfg['map_space']
-        sample.set_metainfo(dict(map_space=space))
+        sample.set_metainfo(dict(map_space=self.test_cfg['map_space']))
         sample.set_data(
             dict(
-                seg_logits=PixelData(
-                    data=logit if space == 'logit' else prob),
-                pred_sem_seg=PixelData(
-                    data=(prob > self.test_cfg['threshold']).long())))
+                seg_logits=PixelData(data=self.in_map_space(logit)),
+                pred_sem_seg=PixelData(data=(
+                    logit.sigmoid() > self.test_cfg['threshold']).long())))
         return sample
 
 
