@@ -52,16 +52,17 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from mmc2am.functional.mask_tracing import (MaskTracer, Region, first_last,
+from mmc2am.functional.mask_tracing import (MaskTracer, Region, contour_table,
+                                            first_last,
+                                            largest_contour_index,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 
 MapsType = Union[np.ndarray, Sequence[np.ndarray]]
 BoxesType = Union[np.ndarray, List[List[np.ndarray]]]
 
-# From this many contours on, areas and rectangles are computed in one numpy
-# pass instead of one OpenCV call per contour (measured break-even points).
-_VECTORISE_AREAS_FROM = 160
+# From this many contours on, rectangles are computed in one numpy pass
+# instead of one OpenCV call per contour (measured break-even point).
 _VECTORISE_RECTS_FROM = 32
 
 
@@ -127,11 +128,11 @@ def _scaled_uint8(m: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return scaled, scaled.astype(np.uint8)
 
 
-def _cuts(m8: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
-    """Integer cut ``int(tau * max)`` of each threshold (int64[T])."""
+def _cuts(top: int, thresholds: Sequence[float]) -> np.ndarray:
+    """Integer cut ``int(tau * top)`` of each threshold (int64[T]), for a
+    uint8 map of maximum ``top``."""
     # int() truncates towards zero, as astype does; cuts beyond -1 and
     # 256 give the masks of -1 and 256 (everything, nothing).
-    top = int(m8.max())
     products = np.asarray(thresholds, dtype=np.float64) * top
     return np.clip(products, -1, 256).astype(np.int64)
 
@@ -195,36 +196,9 @@ def reference_boxes(m: np.ndarray,
     return np.stack(boxes).reshape(-1, 4)
 
 
-def _contour_table(contours: Sequence[np.ndarray]
-                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points of many contours in one array.
-
-    Returns:
-        tuple: ``points`` (int64[P, 2]), ``starts`` (int64[C]) and
-        ``lengths`` (int64[C]) of the contours in ``points``.
-    """
-    lengths = np.fromiter(
-        map(len, contours), dtype=np.int64, count=len(contours))
-    points = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
-    starts = np.cumsum(lengths) - lengths
-    return points, starts, lengths
-
-
 def _largest_contour(contours: Sequence[np.ndarray]) -> np.ndarray:
     """The first contour of largest ``cv2.contourArea``."""
-    if len(contours) == 1:
-        return contours[0]
-    if len(contours) < _VECTORISE_AREAS_FROM:
-        return max(contours, key=cv2.contourArea)
-    points, starts, lengths = _contour_table(contours)
-    # Shoelace sums, each point with its predecessor in its own contour;
-    # integer arithmetic gives exactly cv2.contourArea's (doubled) sums.
-    prev = np.arange(-1, len(points) - 1)
-    prev[starts] = starts + lengths - 1
-    x, y = points[:, 0], points[:, 1]
-    cross = x[prev] * y - y[prev] * x
-    areas = np.abs(np.add.reduceat(cross, starts))
-    return contours[int(np.argmax(areas))]
+    return contours[largest_contour_index(contours)]
 
 
 def _all_boxes(contours: Sequence[np.ndarray], width: int,
@@ -238,29 +212,58 @@ def _all_boxes(contours: Sequence[np.ndarray], width: int,
         ]
         return np.array(boxes, dtype=np.int64).reshape(-1, 4)
     # cv2.boundingRect of integer points: x = min, w = max - min + 1.
-    points, starts, _ = _contour_table(contours)
+    points, starts, _ = contour_table(contours)
     low = np.minimum.reduceat(points, starts, axis=0)
     high = np.maximum.reduceat(points, starts, axis=0) + 1
     return np.concatenate([low, np.minimum(high, (width - 1, height - 1))],
                           axis=1)
 
 
-def _histogram(m8: np.ndarray,
-               mask: Optional[np.ndarray] = None) -> np.ndarray:
-    """Counts of the 256 values of a uint8 map (int64[256]), over the
-    pixels where ``mask`` (uint8) is non-zero if given."""
+def _histogram(m8: np.ndarray) -> np.ndarray:
+    """Counts of the 256 values of a uint8 map (int64[256])."""
     if m8.size < 2**24:  # calcHist counts in float32: exact below 2**24
-        hist = cv2.calcHist([m8], [0], mask, [256], [0, 256])
+        hist = cv2.calcHist([m8], [0], None, [256], [0, 256])
         return hist.reshape(-1).astype(np.int64)
-    values = m8 if mask is None else m8[mask != 0]
-    return np.bincount(values.reshape(-1), minlength=256)
+    return np.bincount(m8.reshape(-1), minlength=256)
 
 
-def _pixels_above(m8: np.ndarray) -> np.ndarray:
-    """``kept[c + 1]``: the number of pixels above cut ``c``, for ``c`` in
-    ``-1 .. 255`` (int64[257])."""
-    below = np.concatenate([[0], np.cumsum(_histogram(m8))])
-    return m8.size - below
+# Every this many rows and columns, pixels are sampled to find which values
+# a map holds before a whole-map histogram is needed (see _same_masks).
+_SAMPLE_STRIDE = 4
+
+
+def _same_masks(m8: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Whether consecutive cuts give equal masks: ``same[i]`` when no pixel
+    value lies in ``(cuts[i + 1], cuts[i]]`` (bool[C - 1]).
+
+    A sample of the pixels settles most pairs (a value seen splits them);
+    the runs of pairs it leaves are counted on the whole map, and only when
+    one of them holds a pixel the sample missed does a whole-map histogram
+    decide.
+
+    Args:
+        m8 (np.ndarray[H, W]): The uint8 map.
+        cuts (np.ndarray[C]): Distinct cuts in ``-1 .. 255``, decreasing.
+    """
+    if len(cuts) < 2:
+        return np.zeros(0, dtype=bool)
+
+    def same_by(present: np.ndarray) -> np.ndarray:
+        # seen[v + 1]: present values <= v.
+        seen = np.concatenate([[0], np.cumsum(present)])
+        return seen[cuts[:-1] + 1] == seen[cuts[1:] + 1]
+
+    stride = _SAMPLE_STRIDE
+    sample = np.ascontiguousarray(m8[::stride, ::stride])
+    same = same_by(np.bincount(sample.reshape(-1), minlength=256) > 0)
+    # Runs of unsettled pairs: from the lowest cut to the highest of each.
+    edges = np.diff(np.concatenate([[0], same.view(np.int8), [0]]))
+    for first, stop in zip(np.flatnonzero(edges == 1),
+                           np.flatnonzero(edges == -1)):
+        low, high = cuts[stop], cuts[first]
+        if np.count_nonzero(cv2.inRange(m8, int(low) + 1, int(high))):
+            return same_by(_histogram(m8) > 0)
+    return same
 
 
 def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
@@ -283,10 +286,8 @@ def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
             (float32 or float64).
         m8 (np.ndarray[H, W]): ``scaled.astype(np.uint8)``.
     """
-    peak = cv2.compare(scaled,
-                       cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8)),
-                       cv2.CMP_GE)
-    counts = _histogram(m8, peak)
+    peak = scaled >= cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8))
+    counts = np.bincount(m8[peak], minlength=256)
     counts[0] = 0
     return np.concatenate([[0], np.cumsum(counts)])
 
@@ -294,13 +295,15 @@ def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
 class _Plan(NamedTuple):
     """What one map needs traced: the uint8 map; per distinct non-empty
     mask, in decreasing cut order, its window ``(cut, top, bottom, left,
-    right)`` and the reference box of its pixels' bounding rectangle;
+    right)``, its pixels' bounding rectangle ``(x0, y0, x1, y1)`` and
+    that rectangle's reference box;
     whether an empty mask comes first; the distinct mask of each threshold;
     and, in largest-contour mode, each mask's segment key
     (:func:`_peaks_below` at its cut) for :func:`largest_contour_masks`.
     """
     m8: np.ndarray
     crops: List[Tuple[int, int, int, int, int]]
+    mask_rects: List[Tuple[int, int, int, int]]
     mask_boxes: List[List[int]]
     empty: int
     inverse: np.ndarray
@@ -311,14 +314,21 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     """Distinct masks of one map over the thresholds, and their windows."""
     scaled, m8 = _scaled_uint8(m)
     height, width = m8.shape
-    cuts = _cuts(m8, taus)
-    # The masks are nested, so cuts keeping as many pixels give equal masks.
-    kept = _pixels_above(m8)[np.clip(cuts, -1, 255) + 1]
-    uniq, first, inverse = np.unique(
-        kept, return_index=True, return_inverse=True)
-    live_cuts = cuts[first[uniq > 0]]
-    y0, y1 = first_last(m8.max(axis=1), live_cuts)
-    x0, x1 = first_last(m8.max(axis=0), live_cuts)
+    row_max, col_max = m8.max(axis=1), m8.max(axis=0)
+    cuts = _cuts(int(row_max.max()), taus)
+    live = cuts < row_max.max()  # a cut at or above the maximum keeps none
+    # Distinct live cuts, decreasing; the masks are nested, so cuts with no
+    # pixel value between them give one mask, traced at the highest cut.
+    distinct = np.unique(cuts[live])[::-1]
+    starts = np.concatenate([[True], ~_same_masks(m8, distinct)
+                             ])[:len(distinct)]
+    group = np.cumsum(starts) - 1
+    live_cuts = distinct[starts]
+    empty = int(not live.all())
+    inverse = np.zeros(len(cuts), dtype=np.int64)
+    inverse[live] = empty + group[np.searchsorted(-distinct, -cuts[live])]
+    y0, y1 = first_last(row_max, live_cuts)
+    x0, x1 = first_last(col_max, live_cuts)
     # Grow by one pixel so the window's edge is background or the map's.
     crops = list(
         zip(live_cuts.tolist(),
@@ -326,6 +336,8 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
             np.minimum(y1 + 2, height).tolist(),
             np.maximum(x0 - 1, 0).tolist(),
             np.minimum(x1 + 2, width).tolist()))
+    mask_rects = list(zip(x0.tolist(), y0.tolist(), x1.tolist(),
+                          y1.tolist()))
     # boundingRect of the pixels: (x0, y0, x1 - x0 + 1, y1 - y0 + 1).
     mask_boxes = np.stack([
         x0, y0,
@@ -334,10 +346,8 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     ], axis=1).tolist()
     keys = None
     if segments:
-        keys = _peaks_below(scaled, m8)[np.clip(live_cuts, -1, 255) +
-                                      1].tolist()
-    return _Plan(m8, crops, mask_boxes, int(uniq[0] == 0),
-                 inverse.reshape(-1), keys)
+        keys = _peaks_below(scaled, m8)[live_cuts + 1].tolist()
+    return _Plan(m8, crops, mask_rects, mask_boxes, empty, inverse, keys)
 
 
 def _largest_box(contours: Sequence[np.ndarray], width: int,
@@ -361,9 +371,9 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
         if largest:
             largest_boxes = [_largest_box(c, width, height) for c in per_mask]
         return _assemble(plan, largest_boxes, every_boxes)
-    how = largest_contour_masks(
-        MaskTracer(plan.m8, plan.crops), plan.segment_keys)
-    # None: one outermost component, the box of the mask's pixels.
+    tracer = MaskTracer(plan.m8, plan.crops)
+    how = largest_contour_masks(tracer, plan.segment_keys, plan.mask_rects)
+    # None: the box of the mask's pixels.
     largest_boxes = list(plan.mask_boxes)
     # A region: the box of the mask's pixels inside it.
     inside = [i for i, h in enumerate(how) if isinstance(h, Region)]
@@ -375,7 +385,8 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     # Traced: the largest of its contours.
     for i, contours in enumerate(how):
         if isinstance(contours, list):
-            largest_boxes[i] = _largest_box(contours, width, height)
+            x, y, w, h = cv2.boundingRect(contours[tracer.largest(i)])
+            largest_boxes[i] = _rect_to_box(x, y, w, h, width, height)
     return _assemble(plan, largest_boxes, None)
 
 

@@ -30,6 +30,18 @@ above the segment's top cut), so:
    holes). Otherwise the middle mask is traced and both halves are tried
    again.
 
+3. across segments: if the largest component ``M`` of a traced mask ``p``
+   has a contour area above half that of its bounding rectangle ``R``
+   (``(w - 1) * (h - 1)``, the rectangle through the pixel centres), every
+   lower mask whose pixels' bounding rectangle is ``R`` has ``R`` as its
+   box. Its component holding ``M`` spans ``R`` (it holds ``M`` and lies
+   in the mask), so no other component encloses it (that one would need a
+   pixel outside ``R``). Every other outermost component's polygon then
+   lies in ``R`` beside it, with less than half of ``R``'s area, while its
+   own is at least ``M``'s: it is the largest contour, of rectangle ``R``.
+   Low cuts, where the background joins into one component spanning the
+   map, are settled so.
+
 On a trained model's smooth maps most masks with several components (an
 object and a weaker one) are settled by rule 2 from a few traces.
 """
@@ -54,6 +66,10 @@ class Region(NamedTuple):
     contour: np.ndarray
     alone: bool
 
+
+# From this many contours on, their areas are computed in one numpy pass
+# instead of one cv2.contourArea call each (measured break-even point).
+VECTORISE_AREAS_FROM = 160
 
 # Masks with more outermost components than this are traced one by one
 # instead of being settled by rule 2 (noisy maps give hundreds of specks).
@@ -84,12 +100,25 @@ class MaskTracer:
         self._buffer = np.empty(m8.size, dtype=np.uint8)
         self._contours: Dict[int, List[np.ndarray]] = {}
         self._areas: Dict[int, List[float]] = {}
+        self._largest: Dict[int, int] = {}
 
     def areas(self, index: int) -> List[float]:
         """``cv2.contourArea`` of each contour of mask ``index``."""
         if index not in self._areas:
             self._areas[index] = [cv2.contourArea(c) for c in self(index)]
         return self._areas[index]
+
+    def largest(self, index: int) -> int:
+        """Index of the first contour of largest area of mask ``index``
+        (:func:`largest_contour_index`), which must have a contour."""
+        if index not in self._largest:
+            if index in self._areas:
+                areas = self._areas[index]
+                self._largest[index] = max(
+                    range(len(areas)), key=areas.__getitem__)
+            else:
+                self._largest[index] = largest_contour_index(self(index))
+        return self._largest[index]
 
     def __call__(self, index: int) -> List[np.ndarray]:
         """Contours (int32[P, 1, 2], map pixels, OpenCV's order) of mask
@@ -113,6 +142,39 @@ class MaskTracer:
         return self._contours[index]
 
 
+def contour_table(contours: Sequence[np.ndarray]
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of many contours in one array.
+
+    Returns:
+        tuple: ``points`` (int64[P, 2]), ``starts`` (int64[C]) and
+        ``lengths`` (int64[C]) of the contours in ``points``.
+    """
+    lengths = np.fromiter(
+        map(len, contours), dtype=np.int64, count=len(contours))
+    points = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    return points, starts, lengths
+
+
+def largest_contour_index(contours: Sequence[np.ndarray]) -> int:
+    """Index of the first contour of largest ``cv2.contourArea`` (the one
+    Python's ``max`` picks); there must be one."""
+    if len(contours) == 1:
+        return 0
+    if len(contours) < VECTORISE_AREAS_FROM:
+        areas = [cv2.contourArea(c) for c in contours]
+        return max(range(len(areas)), key=areas.__getitem__)
+    points, starts, lengths = contour_table(contours)
+    # Shoelace sums, each point with its predecessor in its own contour;
+    # integer arithmetic gives exactly cv2.contourArea's (doubled) sums.
+    prev = np.arange(-1, len(points) - 1)
+    prev[starts] = starts + lengths - 1
+    x, y = points[:, 0], points[:, 1]
+    cross = x[prev] * y - y[prev] * x
+    return int(np.argmax(np.abs(np.add.reduceat(cross, starts))))
+
+
 def _enclosing(point: np.ndarray, contours: Sequence[np.ndarray]) -> int:
     """Index of the outer contour whose polygon holds ``point`` (on its
     edge or inside), -1 if none."""
@@ -132,15 +194,17 @@ def _dominant_component(tracer: MaskTracer, higher: int,
     high, low = tracer(higher), tracer(lower)
     if len(low) > MAX_COMPONENTS or len(high) > MAX_COMPONENTS:
         return None
-    high_areas, low_areas = tracer.areas(higher), tracer.areas(lower)
-    best = int(np.argmax(high_areas))
+    best = tracer.largest(higher)
+    best_area = tracer.areas(higher)[best]
     # Each higher component lies in one lower outermost component: the one
     # whose outer polygon holds its pixels (outermost polygons are
     # disjoint).
     main = _enclosing(high[best][0, 0], low)
-    others = [area for k, area in enumerate(low_areas) if k != main]
-    if main < 0 or (others and not high_areas[best] > max(others)):
+    if main < 0:
         return None
+    for k, area in enumerate(tracer.areas(lower)):
+        if k != main and not best_area > area:
+            return None
     for k, c in enumerate(high):
         if k != best and _enclosing(c[0, 0], low) == main:
             return None
@@ -161,8 +225,23 @@ def _region(contours: List[np.ndarray], main: int) -> Region:
     return Region(contours[main], alone)
 
 
+def _covering_rect(tracer: MaskTracer, index: int) -> Optional[Rect]:
+    """Rule 3 of the module docstring: the bounding rectangle of traced
+    mask ``index``'s largest component when that component's contour area
+    is more than half its rectangle's, else None."""
+    contours = tracer(index)
+    if len(contours) > MAX_COMPONENTS:
+        return None
+    best = contours[tracer.largest(index)]
+    x, y, w, h = cv2.boundingRect(best)
+    if not 2 * tracer.areas(index)[tracer.largest(index)] > (w - 1) * (h - 1):
+        return None
+    return (x, y, x + w - 1, y + h - 1)
+
+
 def largest_contour_masks(
-    tracer: MaskTracer, segment_keys: Sequence[int]
+    tracer: MaskTracer, segment_keys: Sequence[int],
+    mask_rects: Sequence[Rect]
 ) -> List[Union[None, Region, List[np.ndarray]]]:
     """How to get the largest contour's box of every mask.
 
@@ -173,17 +252,39 @@ def largest_contour_masks(
             with the same value must have no regional maximum of the map
             between their cuts (e.g. a count of a superset of the maxima
             below the cut).
+        mask_rects (Sequence[tuple]): Per mask, the bounding rectangle
+            ``(x0, y0, x1, y1)`` of its pixels.
 
     Returns:
-        list: Per mask, None when it has one outermost component (the box
-        is its pixels'); a :class:`Region` when the largest contour is that
-        of the only outermost component inside a lower mask's contour (the
-        box is the bounding rectangle of the mask's pixels there,
-        :func:`pixel_boxes_inside`); else the mask's outermost contours
-        (list, map pixels, OpenCV's order).
+        list: Per mask, None when the box is that of its pixels (one
+        outermost component, or rule 3); a :class:`Region` when the largest
+        contour is that of the only outermost component inside a lower
+        mask's contour (the box is the bounding rectangle of the mask's
+        pixels there, :func:`pixel_boxes_inside`); else the mask's
+        outermost contours (list, map pixels, OpenCV's order).
     """
     n = len(segment_keys)
     result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
+    # Rule 3: the rectangles of traced masks (index, rectangle), and for
+    # each mask the last one with its rectangle (rectangles only grow
+    # downwards, so equal ones are consecutive).
+    covering: List[Tuple[int, Rect]] = []
+    same_rect_until = list(range(n))
+    for i in range(n - 2, -1, -1):
+        if mask_rects[i] == mask_rects[i + 1]:
+            same_rect_until[i] = same_rect_until[i + 1]
+
+    def trace(index: int) -> List[np.ndarray]:
+        if index not in tracer._contours:
+            rect = _covering_rect(tracer, index)
+            if rect is not None:
+                covering.append((index, rect))
+        return tracer(index)
+
+    def covered(index: int) -> bool:
+        """Whether rule 3 settles the mask from a traced mask above it."""
+        return any(p < index and rect == mask_rects[index]
+                   for p, rect in covering)
 
     def settle(p: int, q: int) -> None:
         """Masks strictly between the traced masks p and q."""
@@ -194,7 +295,7 @@ def largest_contour_masks(
             result[p + 1:q] = [_region(tracer(q), main)] * (q - p - 1)
             return
         mid = (p + q) // 2
-        result[mid] = tracer(mid)
+        result[mid] = trace(mid)
         settle(p, mid)
         settle(mid, q)
 
@@ -204,15 +305,27 @@ def largest_contour_masks(
             continue
         first, last = start, i - 1
         start = i
-        if len(tracer(first)) == 1:
+        # Rule 3 settles a prefix of the segment: the masks that share the
+        # rectangle of a traced mask above them, this segment's top masks
+        # included.
+        while first <= last:
+            if covered(first):
+                first = same_rect_until[first] + 1
+            elif (first < last and len(trace(first)) > 1
+                  and covered(first + 1)):
+                result[first] = tracer(first)
+                first = same_rect_until[first + 1] + 1
+            else:
+                break
+        if first > last or len(trace(first)) == 1:
             continue  # rule 1: one outermost component throughout
-        if len(tracer(last)) > 1:
+        if len(trace(last)) > 1:
             multi = last
         else:
             multi, single = first, last
             while single - multi > 1:
                 mid = (multi + single) // 2
-                if len(tracer(mid)) > 1:
+                if len(trace(mid)) > 1:
                     multi = mid
                 else:
                     single = mid
