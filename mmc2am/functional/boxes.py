@@ -286,9 +286,11 @@ def _peaks_below(scaled: np.ndarray, m8: np.ndarray) -> np.ndarray:
             (float32 or float64).
         m8 (np.ndarray[H, W]): ``scaled.astype(np.uint8)``.
     """
-    peak = scaled >= cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8))
-    counts = np.bincount(m8[peak], minlength=256)
-    counts[0] = 0
+    highest = cv2.dilate(scaled, np.ones((3, 3), dtype=np.uint8))
+    # Raising the neighbourhood maxima to 1 leaves out the pixels below 1
+    # (m8 == 0, often half a ReLU map) and keeps the others.
+    cv2.max(highest, 1.0, dst=highest)
+    counts = np.bincount(m8[scaled >= highest], minlength=256)
     return np.concatenate([[0], np.cumsum(counts)])
 
 

@@ -112,8 +112,8 @@ class MaskTracer:
         """Index of the first contour of largest area of mask ``index``
         (:func:`largest_contour_index`), which must have a contour."""
         if index not in self._largest:
-            if index in self._areas:
-                areas = self._areas[index]
+            if len(self(index)) < VECTORISE_AREAS_FROM:
+                areas = self.areas(index)
                 self._largest[index] = max(
                     range(len(areas)), key=areas.__getitem__)
             else:
@@ -232,9 +232,9 @@ def _covering_rect(tracer: MaskTracer, index: int) -> Optional[Rect]:
     contours = tracer(index)
     if len(contours) > MAX_COMPONENTS:
         return None
-    best = contours[tracer.largest(index)]
-    x, y, w, h = cv2.boundingRect(best)
-    if not 2 * tracer.areas(index)[tracer.largest(index)] > (w - 1) * (h - 1):
+    best = tracer.largest(index)
+    x, y, w, h = cv2.boundingRect(contours[best])
+    if not 2 * tracer.areas(index)[best] > (w - 1) * (h - 1):
         return None
     return (x, y, x + w - 1, y + h - 1)
 
@@ -265,26 +265,28 @@ def largest_contour_masks(
     """
     n = len(segment_keys)
     result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
-    # Rule 3: the rectangles of traced masks (index, rectangle), and for
-    # each mask the last one with its rectangle (rectangles only grow
-    # downwards, so equal ones are consecutive).
-    covering: List[Tuple[int, Rect]] = []
-    same_rect_until = list(range(n))
+    # Rule 3: a traced mask's rectangle (x0, y0, x1, y1) covers the masks
+    # below it with that rectangle, so it lies between theirs and theirs
+    # equals its own: only traced masks of a run of equal rectangles (they
+    # are consecutive, as rectangles only grow downwards) can cover.
+    run_start, run_end = list(range(n)), list(range(n))
+    for i in range(1, n):
+        if mask_rects[i] == mask_rects[i - 1]:
+            run_start[i] = run_start[i - 1]
     for i in range(n - 2, -1, -1):
         if mask_rects[i] == mask_rects[i + 1]:
-            same_rect_until[i] = same_rect_until[i + 1]
-
-    def trace(index: int) -> List[np.ndarray]:
-        if index not in tracer._contours:
-            rect = _covering_rect(tracer, index)
-            if rect is not None:
-                covering.append((index, rect))
-        return tracer(index)
+            run_end[i] = run_end[i + 1]
+    covers: Dict[int, Optional[Rect]] = {}
 
     def covered(index: int) -> bool:
         """Whether rule 3 settles the mask from a traced mask above it."""
-        return any(p < index and rect == mask_rects[index]
-                   for p, rect in covering)
+        for p in range(run_start[index], index):
+            if p in tracer._contours:
+                if p not in covers:
+                    covers[p] = _covering_rect(tracer, p)
+                if covers[p] == mask_rects[index]:
+                    return True
+        return False
 
     def settle(p: int, q: int) -> None:
         """Masks strictly between the traced masks p and q."""
@@ -295,7 +297,7 @@ def largest_contour_masks(
             result[p + 1:q] = [_region(tracer(q), main)] * (q - p - 1)
             return
         mid = (p + q) // 2
-        result[mid] = trace(mid)
+        result[mid] = tracer(mid)
         settle(p, mid)
         settle(mid, q)
 
@@ -310,22 +312,22 @@ def largest_contour_masks(
         # included.
         while first <= last:
             if covered(first):
-                first = same_rect_until[first] + 1
-            elif (first < last and len(trace(first)) > 1
+                first = run_end[first] + 1
+            elif (first < last and len(tracer(first)) > 1
                   and covered(first + 1)):
                 result[first] = tracer(first)
-                first = same_rect_until[first + 1] + 1
+                first = run_end[first + 1] + 1
             else:
                 break
-        if first > last or len(trace(first)) == 1:
+        if first > last or len(tracer(first)) == 1:
             continue  # rule 1: one outermost component throughout
-        if len(trace(last)) > 1:
+        if len(tracer(last)) > 1:
             multi = last
         else:
             multi, single = first, last
             while single - multi > 1:
                 mid = (multi + single) // 2
-                if len(trace(mid)) > 1:
+                if len(tracer(mid)) > 1:
                     multi = mid
                 else:
                     single = mid
