@@ -321,9 +321,12 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     live = cuts < row_max.max()  # a cut at or above the maximum keeps none
     # Distinct live cuts, decreasing; the masks are nested, so cuts with no
     # pixel value between them give one mask, traced at the highest cut.
+    # Largest-contour mode skips that search: such masks share a segment,
+    # where the rules settle them from the traces of their neighbours.
     distinct = np.unique(cuts[live])[::-1]
-    starts = np.concatenate([[True], ~_same_masks(m8, distinct)
-                             ])[:len(distinct)]
+    starts = np.ones(len(distinct), dtype=bool)
+    if not segments:
+        starts[1:] = ~_same_masks(m8, distinct)
     group = np.cumsum(starts) - 1
     live_cuts = distinct[starts]
     empty = int(not live.all())
