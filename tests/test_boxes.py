@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from mmc2am.functional import boxes as boxes_module
-from mmc2am.functional.boxes import (_peaks_below, box_iou, maps_to_box_sets,
-                                     maps_to_boxes, normalize_map,
-                                     reference_boxes)
+from mmc2am.functional.boxes import (_peaks_below, _same_masks, box_iou,
+                                     maps_to_box_sets, maps_to_boxes,
+                                     normalize_map, reference_boxes)
 
 GRID = np.arange(0, 1, 0.01)
 
@@ -262,6 +262,46 @@ def test_equal_areas_keep_the_reference_order():
     every = maps_to_boxes(m[None], [0.5], multi_contour=True)[0][0]
     np.testing.assert_array_equal(every,
                                   [[8, 6, 9, 7], [2, 4, 3, 9], [1, 1, 6, 2]])
+
+
+def test_same_masks_by_hand():
+    # Zeros and one pixel of 100 at (1, 1), off the pixels sampled every 4
+    # rows and columns: the sample sees only 0, and the whole-map check
+    # must find the 100 between cuts 90 and 120.
+    m8 = np.zeros((8, 8), np.uint8)
+    m8[1, 1] = 100
+    cuts = np.array([150, 120, 90, 50, -1])
+    # Pairs (120, 150], (90, 120], (50, 90], (-1, 50]: only the second and
+    # the last hold a value (100 and 0).
+    np.testing.assert_array_equal(
+        _same_masks(m8, cuts), [True, False, True, False])
+    # The sample settles the pairs when it holds the values.
+    m8[4, 4] = 100
+    np.testing.assert_array_equal(
+        _same_masks(m8, cuts), [True, False, True, False])
+    assert _same_masks(m8, cuts[:1]).shape == (0, )
+
+
+def test_multi_contour_mode_traces_equal_masks_once(monkeypatch):
+    # A two-valued map: all 100 cuts below 255 keep the same two squares.
+    m = np.zeros((20, 30), np.float32)
+    m[2:6, 3:9] = 1
+    m[10:18, 15:25] = 1
+    traced, find_contours = [], cv2.findContours
+
+    def counting(binary, *args, **kwargs):
+        traced.append(binary.shape)
+        return find_contours(binary, *args, **kwargs)
+
+    monkeypatch.setattr(boxes_module.cv2, 'findContours', counting)
+    every = maps_to_boxes(m[None], GRID, multi_contour=True)[0]
+    monkeypatch.undo()
+    assert len(traced) == 1
+    reference = reference_boxes(m, GRID, multi_contour=True)
+    assert all(np.array_equal(a, b) for a, b in zip(every, reference))
+    # OpenCV lists the lower square first.
+    np.testing.assert_array_equal(every[50],
+                                  [[15, 10, 25, 18], [3, 2, 9, 6]])
 
 
 def test_peaks_cover_the_regional_maxima_by_hand():

@@ -150,3 +150,30 @@ def test_each_mask_gets_the_reference_largest_contour(kind):
                     np.testing.assert_array_equal(a, b)
     if kind == 'apart':
         assert settled > traced > 0  # rule 2 does its job
+
+
+def test_rule_3_settles_lower_masks_with_the_same_rectangle():
+    # A 20 x 20 map falling from 1.0 (column 0) to 0.6 (column 19), with a
+    # notch of zeros open to the right (rows 8-11, columns 10-19) and an
+    # island of 0.5 in it (rows 9-10, columns 15-16).
+    m = np.tile(0.6 + 0.4 * (19 - np.arange(20)) / 19, (20, 1))
+    m[8:12, 10:] = 0
+    m[9:11, 15:17] = 0.5
+    grid = np.arange(0, 1, 0.01)
+    plan = _plan(m, grid, True)
+    tracer = MaskTracer(plan.m8, plan.crops)
+    how = largest_contour_masks(tracer, plan.segment_keys, plan.mask_rects)
+    # Above the island (cut >= 127) every mask is one component: rule 1
+    # from the top mask. The island is born at cut 124 (tau 0.49): that
+    # mask is traced, its C-shaped component (contour area 312 of the 19 x
+    # 19 = 361 of its rectangle, the whole map) beats half, and every mask
+    # below has that rectangle: none is traced.
+    cuts = [crop[0] for crop in plan.crops]
+    assert sorted(tracer._contours) == [0, cuts.index(124)]
+    assert sorted(tracer.areas(cuts.index(124))) == [1.0, 312.0]
+    assert all(how[i] is None for i in range(cuts.index(124) + 1, len(how)))
+    # And the box of every mask is indeed its pixels' rectangle.
+    for i, crop in enumerate(plan.crops):
+        expected = whole_map_contours(plan.m8, crop[0])
+        x, y, w, h = cv2.boundingRect(max(expected, key=cv2.contourArea))
+        assert plan.mask_rects[i] == (x, y, x + w - 1, y + h - 1)

@@ -14,9 +14,10 @@ bounding rectangle of the largest one (or of every one). A box is
 it is the ground truth. :func:`maps_to_boxes` returns exactly the same boxes,
 faster:
 
-- a binary mask only depends on which pixels lie above the cut, so cuts that
-  keep the same number of pixels (the masks are nested) are computed once,
-  and a cut that keeps none needs no OpenCV call;
+- a binary mask only depends on which pixels lie above the cut, so a cut at
+  or above the map's maximum needs no OpenCV call, and in multi-contour
+  mode cuts with no pixel value between them (the masks are nested) are
+  traced once (:func:`_same_masks`);
 - each mask is binarised and traced only inside the bounding rectangle of
   its pixels, grown by one pixel (clipped to the map): the pixels outside are
   background either way, contour tracing sees the same neighbourhoods and
@@ -35,8 +36,10 @@ faster:
   regional maximum of the map in between, components can only grow and
   merge downwards, so a mask with one outermost component settles the
   masks below it, and two traced masks settle those in between when the
-  higher one's largest component provably stays the largest. Candidate
-  maxima come from one dilation of the float map (:func:`_peaks_below`);
+  higher one's largest component provably stays the largest; a largest
+  component covering more than half of its bounding rectangle settles the
+  lower masks whose pixels have that same rectangle. Candidate maxima come
+  from one dilation of the float map (:func:`_peaks_below`);
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;

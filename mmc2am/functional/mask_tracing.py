@@ -6,7 +6,8 @@ cost of the box sweep, and the largest-contour mode can skip most of it.
 Call a *segment* a run of cuts with no regional maximum of the map in
 between. Within a segment, every component of a lower mask holds a
 component of every higher mask (its highest plateau is a regional maximum,
-above the segment's top cut), so:
+above the segment's top cut), so (rules 1 and 2; rule 3 holds across
+segments):
 
 1. the number of outermost components never grows downwards: a segment is
    traced at its top; if that mask has one outermost component, so have
