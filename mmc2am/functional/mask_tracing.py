@@ -370,12 +370,16 @@ def pixel_boxes_inside(m8: np.ndarray, cuts: Sequence[int],
                 thickness=cv2.FILLED,
                 offset=(-x, -y))
             pixels = pixels * inside
-        group_cuts = np.array([cuts[i] for i in members])
-        y0, y1 = first_last(pixels.max(axis=1), group_cuts)
-        x0, x1 = first_last(pixels.max(axis=0), group_cuts)
+        # Rows, then columns, above each cut (few cuts, short profiles).
+        above = np.concatenate((pixels.max(axis=1), pixels.max(axis=0))
+                               )[None, :] > np.array([cuts[i] for i in members
+                                                      ])[:, None]
+        y0 = above[:, :h].argmax(axis=1) + y
+        y1 = y + h - 1 - above[:, h - 1::-1].argmax(axis=1)
+        x0 = above[:, h:].argmax(axis=1) + x
+        x1 = x + w - 1 - above[:, :h - 1:-1].argmax(axis=1)
         for k, i in enumerate(members):
-            boxes[i] = (int(x0[k]) + x, int(y0[k]) + y, int(x1[k]) + x,
-                        int(y1[k]) + y)
+            boxes[i] = (int(x0[k]), int(y0[k]), int(x1[k]), int(y1[k]))
     return boxes
 
 
