@@ -320,8 +320,9 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     scaled, m8 = _scaled_uint8(m)
     height, width = m8.shape
     row_max, col_max = m8.max(axis=1), m8.max(axis=0)
-    cuts = _cuts(int(row_max.max()), taus)
-    live = cuts < row_max.max()  # a cut at or above the maximum keeps none
+    top = int(row_max.max())
+    cuts = _cuts(top, taus)
+    live = cuts < top  # a cut at or above the maximum keeps none
     # Distinct live cuts, decreasing; the masks are nested, so cuts with no
     # pixel value between them give one mask, traced at the highest cut.
     # Largest-contour mode skips that search: such masks share a segment,

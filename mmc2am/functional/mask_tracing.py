@@ -113,13 +113,16 @@ class MaskTracer:
         """Index of the first contour of largest area of mask ``index``
         (:func:`largest_contour_index`), which must have a contour."""
         if index not in self._largest:
-            if len(self(index)) < VECTORISE_AREAS_FROM:
-                areas = self.areas(index)
-                self._largest[index] = max(
-                    range(len(areas)), key=areas.__getitem__)
-            else:
-                self._largest[index] = largest_contour_index(self(index))
+            contours = self(index)
+            areas = (
+                self.areas(index)
+                if len(contours) < VECTORISE_AREAS_FROM else None)
+            self._largest[index] = largest_contour_index(contours, areas)
         return self._largest[index]
+
+    def traced(self, index: int) -> bool:
+        """Whether mask ``index`` has been traced."""
+        return index in self._contours
 
     def __call__(self, index: int) -> List[np.ndarray]:
         """Contours (int32[P, 1, 2], map pixels, OpenCV's order) of mask
@@ -158,13 +161,21 @@ def contour_table(contours: Sequence[np.ndarray]
     return points, starts, lengths
 
 
-def largest_contour_index(contours: Sequence[np.ndarray]) -> int:
+def largest_contour_index(contours: Sequence[np.ndarray],
+                          areas: Optional[Sequence[float]] = None) -> int:
     """Index of the first contour of largest ``cv2.contourArea`` (the one
-    Python's ``max`` picks); there must be one."""
+    Python's ``max`` picks); there must be one.
+
+    Args:
+        contours (Sequence[np.ndarray]): The contours.
+        areas (Sequence[float], optional): Their ``cv2.contourArea``, if
+            known. Defaults to None: computed here.
+    """
     if len(contours) == 1:
         return 0
-    if len(contours) < VECTORISE_AREAS_FROM:
-        areas = [cv2.contourArea(c) for c in contours]
+    if areas is not None or len(contours) < VECTORISE_AREAS_FROM:
+        if areas is None:
+            areas = [cv2.contourArea(c) for c in contours]
         return max(range(len(areas)), key=areas.__getitem__)
     points, starts, lengths = contour_table(contours)
     # Shoelace sums, each point with its predecessor in its own contour;
@@ -266,10 +277,10 @@ def largest_contour_masks(
     """
     n = len(segment_keys)
     result: List[Union[None, Region, List[np.ndarray]]] = [None] * n
-    # Rule 3: a traced mask's rectangle (x0, y0, x1, y1) covers the masks
-    # below it with that rectangle, so it lies between theirs and theirs
-    # equals its own: only traced masks of a run of equal rectangles (they
-    # are consecutive, as rectangles only grow downwards) can cover.
+    # Rule 3: the rectangle a traced mask p covers with lies inside p's
+    # mask rectangle, which lies inside that of every mask below. So p can
+    # only cover masks of its own run of equal mask rectangles (consecutive,
+    # as the rectangles only grow downwards).
     run_start, run_end = list(range(n)), list(range(n))
     for i in range(1, n):
         if mask_rects[i] == mask_rects[i - 1]:
@@ -282,7 +293,7 @@ def largest_contour_masks(
     def covered(index: int) -> bool:
         """Whether rule 3 settles the mask from a traced mask above it."""
         for p in range(run_start[index], index):
-            if p in tracer._contours:
+            if tracer.traced(p):
                 if p not in covers:
                     covers[p] = _covering_rect(tracer, p)
                 if covers[p] == mask_rects[index]:
@@ -371,9 +382,9 @@ def pixel_boxes_inside(m8: np.ndarray, cuts: Sequence[int],
                 offset=(-x, -y))
             pixels = pixels * inside
         # Rows, then columns, above each cut (few cuts, short profiles).
-        above = np.concatenate((pixels.max(axis=1), pixels.max(axis=0))
-                               )[None, :] > np.array([cuts[i] for i in members
-                                                      ])[:, None]
+        group_cuts = np.array([cuts[i] for i in members])
+        profiles = np.concatenate((pixels.max(axis=1), pixels.max(axis=0)))
+        above = profiles[None, :] > group_cuts[:, None]
         y0 = above[:, :h].argmax(axis=1) + y
         y1 = y + h - 1 - above[:, h - 1::-1].argmax(axis=1)
         x0 = above[:, h:].argmax(axis=1) + x
