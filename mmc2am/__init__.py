@@ -9,6 +9,7 @@ from .version import __version__
 
 register_local_loader()
 
-from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501
+from . import datasets, engine, evaluation  # noqa: E402,F401
+from . import models, visualization  # noqa: E402,F401
 
 __all__ = ['__version__']

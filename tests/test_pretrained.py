@@ -63,8 +63,10 @@ def test_forced_prefix_and_unrelated_checkpoint(tmp_path):
 
 def test_find_key_prefix_prefers_query_encoder():
     target = ['conv1.weight', 'layer1.0.bn1.bias']
-    keys = ['module.encoder_k.conv1.weight', 'module.encoder_k.layer1.0.bn1.bias',
-            'module.encoder_q.conv1.weight', 'module.encoder_q.layer1.0.bn1.bias']
+    keys = [
+        'module.encoder_k.conv1.weight', 'module.encoder_k.layer1.0.bn1.bias',
+        'module.encoder_q.conv1.weight', 'module.encoder_q.layer1.0.bn1.bias'
+    ]
     assert find_key_prefix(keys, target) == ('module.encoder_q.', 2)
     assert find_key_prefix(['x.y'], target) == ('', 0)
 

@@ -32,7 +32,8 @@ Example:
     python tools/export_scenes.py --out data/scenes_voc --layout voc \\
         --splits train:0:1000
     python tools/infer_cams.py configs/demo/init_textures_scenes.py \\
-        work_dirs/demo/init/iter_1000.pth --img-dir data/scenes_voc/JPEGImages \\
+        work_dirs/demo/init/iter_1000.pth \\
+        --img-dir data/scenes_voc/JPEGImages \\
         --labels data/scenes_voc/ImageLabels/train.txt --out-dir work_dirs/cams
 """
 import argparse

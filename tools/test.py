@@ -1,7 +1,8 @@
 """Test (evaluate) a trained model from an mmengine config and a checkpoint.
 
 Example:
-    python tools/test.py configs/c2am/c2am_r50_cub.py work_dirs/cub/epoch_20.pth
+    python tools/test.py configs/c2am/c2am_r50_cub.py \\
+        work_dirs/cub/epoch_20.pth
 """
 import argparse
 import os.path as osp
