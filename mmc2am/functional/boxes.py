@@ -57,7 +57,6 @@ import numpy as np
 
 from mmc2am.functional.mask_tracing import (MaskTracer, Region, contour_table,
                                             first_last,
-                                            largest_contour_index,
                                             largest_contour_masks,
                                             pixel_boxes_inside)
 
@@ -197,11 +196,6 @@ def reference_boxes(m: np.ndarray,
     if multi_contour:
         return boxes
     return np.stack(boxes).reshape(-1, 4)
-
-
-def _largest_contour(contours: Sequence[np.ndarray]) -> np.ndarray:
-    """The first contour of largest ``cv2.contourArea``."""
-    return contours[largest_contour_index(contours)]
 
 
 def _all_boxes(contours: Sequence[np.ndarray], width: int,
@@ -359,10 +353,11 @@ def _plan(m: np.ndarray, taus: np.ndarray, segments: bool) -> _Plan:
     return _Plan(m8, crops, mask_rects, mask_boxes, empty, inverse, keys)
 
 
-def _largest_box(contours: Sequence[np.ndarray], width: int,
+def _largest_box(tracer: MaskTracer, index: int, width: int,
                  height: int) -> List[int]:
-    """Reference box of the largest contour (map pixels)."""
-    x, y, w, h = cv2.boundingRect(_largest_contour(contours))
+    """Reference box of the largest contour of mask ``index`` (map
+    pixels)."""
+    x, y, w, h = cv2.boundingRect(tracer(index)[tracer.largest(index)])
     return _rect_to_box(x, y, w, h, width, height)
 
 
@@ -378,7 +373,10 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
         per_mask = [tracer(i) for i in range(len(plan.crops))]
         every_boxes = [_all_boxes(c, width, height) for c in per_mask]
         if largest:
-            largest_boxes = [_largest_box(c, width, height) for c in per_mask]
+            largest_boxes = [
+                _largest_box(tracer, i, width, height)
+                for i in range(len(per_mask))
+            ]
         return _assemble(plan, largest_boxes, every_boxes)
     tracer = MaskTracer(plan.m8, plan.crops)
     how = largest_contour_masks(tracer, plan.segment_keys, plan.mask_rects)
@@ -394,8 +392,7 @@ def _map_boxes(m: np.ndarray, taus: np.ndarray, largest: bool,
     # Traced: the largest of its contours.
     for i, contours in enumerate(how):
         if isinstance(contours, list):
-            x, y, w, h = cv2.boundingRect(contours[tracer.largest(i)])
-            largest_boxes[i] = _rect_to_box(x, y, w, h, width, height)
+            largest_boxes[i] = _largest_box(tracer, i, width, height)
     return _assemble(plan, largest_boxes, None)
 
 
