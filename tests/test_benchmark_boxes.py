@@ -126,3 +126,23 @@ def test_traces_per_map_counts_contour_calls():
         lambda: maps_to_boxes(m[None], taus), 1) == 1
     # cv2.findContours is restored afterwards.
     assert cv2.findContours.__module__ != 'benchmark_boxes'
+
+
+def test_speed_cells_compare_each_thread_count_with_its_own_reference():
+    # Seconds per thread count: reference largest, reference all, ours
+    # largest, all, both; 10 maps.
+    times = np.array([[1.0, 2.0, 0.5, 1.0, 1.0],
+                      [0.5, 1.0, 0.25, 0.5, 0.6]])
+    assert benchmark_boxes.speed_cells(times, 0, 10) == [
+        '10.0', '20.0 (x2.00)', '20.0', '40.0 (x2.00)'
+    ]
+    # "largest + all" against both reference loops: 3 s and 1.5 s.
+    assert benchmark_boxes.speed_cells(times, 2, 10) == [
+        '3.3', '10.0 (x3.00)', '6.7', '16.7 (x2.50)'
+    ]
+
+
+def test_shared_among_threads_keeps_the_maps_order():
+    maps = np.arange(12, dtype=np.float32).reshape(6, 1, 2)
+    assert benchmark_boxes.shared_among_threads(
+        lambda m: float(m.sum()), maps, 3) == [1.0, 5.0, 9.0, 13.0, 17.0, 21.0]

@@ -1,5 +1,6 @@
 """Time box extraction: maps per second for a whole threshold sweep,
-:func:`maps_to_boxes` against the per-threshold reference loop.
+:func:`maps_to_boxes` against the per-threshold reference loop, on one
+thread and on several (each against the other on as many threads).
 
 Both run on the same maps, in largest- and multi-contour mode: synthetic
 ones (smooth Gaussian blobs on a smooth background, with and without pixel
@@ -21,6 +22,7 @@ import argparse
 import os
 import os.path as osp
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
@@ -66,7 +68,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--threads',
         type=int,
         default=os.cpu_count() or 1,
-        help='threads of the threaded column (default: all cores)')
+        help='threads of the threaded columns, the reference loop\'s and '
+        'ours (default: all cores)')
     parser.add_argument(
         '--repeat', type=int, default=3, help='best of this many runs')
     parser.add_argument('--seed', type=int, default=0)
@@ -236,6 +239,36 @@ def map_families(args: argparse.Namespace
     return families
 
 
+def shared_among_threads(fn: Callable[[np.ndarray], object],
+                         maps: np.ndarray, threads: int) -> List[object]:
+    """``fn`` of every map, the maps shared among ``threads`` threads
+    (how a user would parallelise the reference loop)."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, maps))
+
+
+def speed_cells(times: np.ndarray, mode: int, num_maps: int) -> List[str]:
+    """Table cells of one contour mode: maps per second of the reference
+    loop and of ours, on one thread and on several, each of ours with its
+    ratio to the reference on as many threads.
+
+    Args:
+        times (np.ndarray[2, 5]): Seconds per thread count (one, several):
+            the largest- and multi-contour reference loops, then ours in
+            the modes ``largest``, ``all`` and ``both``.
+        mode (int): 0, 1 or 2: ``largest``, ``all`` or ``both`` (whose
+            reference is the two loops together).
+    """
+    cells = []
+    for spent in times:
+        ref = spent[:2].sum() if mode == 2 else spent[mode]
+        cells += [
+            f'{num_maps / ref:.1f}',
+            f'{num_maps / spent[2 + mode]:.1f} (x{ref / spent[2 + mode]:.2f})'
+        ]
+    return cells
+
+
 def traces_per_map(fn: Callable[[], object], num_maps: int) -> float:
     """Mean number of ``cv2.findContours`` calls per map while ``fn`` runs
     (masks traced; the reference loop traces one per threshold)."""
@@ -261,16 +294,20 @@ def main(argv=None) -> None:
     families = map_families(args)
     header = [
         'maps', 'contours', 'reference loop', 'ours, 1 thread',
+        f'reference loop, {args.threads} threads',
         f'ours, {args.threads} threads', 'traced / map'
     ]
     rows: List[List[str]] = []
     for name, maps in families:
         check_equal(maps, thresholds)
 
-        def reference(multi: bool) -> Callable[[], object]:
-            return lambda: [
-                reference_boxes(m, thresholds, multi) for m in maps
-            ]
+        def reference(multi: bool, threads: int) -> Callable[[], object]:
+            def loop(m: np.ndarray) -> object:
+                return reference_boxes(m, thresholds, multi)
+
+            if threads == 1:
+                return lambda: [loop(m) for m in maps]
+            return lambda: shared_among_threads(loop, maps, threads)
 
         def ours(mode: str, threads: int) -> Callable[[], object]:
             if mode == 'both':  # what WSOLMetric takes: MaxBoxAcc and V2
@@ -280,29 +317,27 @@ def main(argv=None) -> None:
 
         modes = ('largest', 'all', 'both')
         traced = [traces_per_map(ours(mode, 1), len(maps)) for mode in modes]
-        times = best_times(
-            [reference(False), reference(True)] +
-            [ours(mode, t) for mode in modes
-             for t in (1, args.threads)], args.repeat)
-        for i, mode in enumerate(modes):
-            t_ref = sum(times[:2]) if mode == 'both' else times[i]
-            t_one, t_par = times[2 + 2 * i:4 + 2 * i]
-            rows.append([
-                name, 'largest + all' if mode == 'both' else mode,
-                f'{len(maps) / t_ref:.1f}',
-                f'{len(maps) / t_one:.1f} (x{t_ref / t_one:.2f})',
-                f'{len(maps) / t_par:.1f} (x{t_ref / t_par:.2f})',
-                f'{traced[i]:.1f}'
-            ])
+        # Per thread count: the two reference loops, then ours per mode.
+        fns = [
+            fn for t in (1, args.threads)
+            for fn in [reference(False, t), reference(True, t)] +
+            [ours(mode, t) for mode in modes]
+        ]
+        times = np.array(best_times(fns, args.repeat)).reshape(2, 5)
+        rows += [[name, 'largest + all' if mode == 'both' else mode] +
+                 speed_cells(times, i, len(maps)) + [f'{traced[i]:.1f}']
+                 for i, mode in enumerate(modes)]
     shape = 'x'.join(map(str, families[0][1].shape[1:]))
     print(f'maps per second, {len(thresholds)} thresholds (step '
           f'{args.step}), {len(families[0][1])} maps of {shape}, best of '
           f'{args.repeat}; outputs checked equal to the reference. '
           '"largest + all": both box sets, as WSOLMetric takes them in one '
           'pass (maps_to_box_sets), against the two reference loops. '
+          'Each ratio is against the reference loop on as many threads '
+          '(the maps shared among them). '
           '"traced / map": masks ours traces per map (the reference: one '
           'per threshold and contour mode).')
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(6)]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(7)]
     for row in [header, ['-' * w for w in widths]] + rows:
         print(' | '.join(c.ljust(w) for c, w in zip(row, widths)))
 
