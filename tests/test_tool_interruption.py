@@ -36,6 +36,11 @@ def _expected(cams, cues, name):
     return refine_labels(data['hr_cam'], np.array([4, 8]), cue)
 
 
+def _labels(folder) -> list:
+    """Names of the label PNGs in ``folder`` (temporary files excluded)."""
+    return sorted(p for p in os.listdir(folder) if p.endswith('.png'))
+
+
 def test_killed_tool_leaves_complete_files_and_resumes(tmp_path):
     cams, cues = _fabricate(tmp_path)
     out = tmp_path / 'labels'
@@ -50,13 +55,15 @@ def test_killed_tool_leaves_complete_files_and_resumes(tmp_path):
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
-        if out.is_dir() and len(os.listdir(out)) >= 30:
+        # Count whole labels only: the folder also holds settings.json and,
+        # while a label is being written, its temporary file.
+        if out.is_dir() and len(_labels(out)) >= 30:
             break
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # Visible files: the labels written so far and the run's settings.json.
-    done = sorted(p for p in os.listdir(out) if p.endswith('.png'))
+    done = _labels(out)
     assert 30 <= len(done) < NUM, 'the tool was not killed mid-run'
     for name in done:  # every visible label is whole and right
         labels = np.asarray(Image.open(out / name))
