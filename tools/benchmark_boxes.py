@@ -262,9 +262,10 @@ def speed_cells(times: np.ndarray, mode: int, num_maps: int) -> List[str]:
     cells = []
     for spent in times:
         ref = spent[:2].sum() if mode == 2 else spent[mode]
+        ours = spent[2 + mode]
         cells += [
             f'{num_maps / ref:.1f}',
-            f'{num_maps / spent[2 + mode]:.1f} (x{ref / spent[2 + mode]:.2f})'
+            f'{num_maps / ours:.1f} (x{ref / ours:.2f})'
         ]
     return cells
 
@@ -337,7 +338,9 @@ def main(argv=None) -> None:
           '(the maps shared among them). '
           '"traced / map": masks ours traces per map (the reference: one '
           'per threshold and contour mode).')
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(7)]
+    widths = [
+        max(len(r[i]) for r in rows + [header]) for i in range(len(header))
+    ]
     for row in [header, ['-' * w for w in widths]] + rows:
         print(' | '.join(c.ljust(w) for c, w in zip(row, widths)))
 
