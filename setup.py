@@ -1,6 +1,6 @@
 import os.path as osp
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 
 def read_version() -> str:
@@ -29,4 +29,12 @@ setup(
         'regex',
     ],
     extras_require={'tests': ['pytest']},
+    # Exact outer-contour tracing for the box sweep. Optional: without a C
+    # compiler the sweep traces with OpenCV and gives the same boxes.
+    ext_modules=[
+        Extension(
+            'mmc2am.functional._outer_contours',
+            ['mmc2am/functional/csrc/outer_contours.c'],
+            optional=True)
+    ],
 )

@@ -114,7 +114,8 @@ def test_bad_inputs_name_the_file(tmp_path, model_files):
         benchmark_boxes.model_maps(folder_path, model_files[1], 1, 8, 0)
 
 
-def test_traces_per_map_counts_contour_calls():
+def test_traces_per_map_counts_contour_calls(monkeypatch):
+    from mmc2am.functional import mask_tracing
     from mmc2am.functional.boxes import maps_to_boxes, reference_boxes
     yy, xx = np.mgrid[0:40, 0:50]
     # One smooth peak: every mask has one component, one trace settles it.
@@ -124,8 +125,13 @@ def test_traces_per_map_counts_contour_calls():
         lambda: [reference_boxes(m, taus) for _ in range(2)], 2) == 10
     assert benchmark_boxes.traces_per_map(
         lambda: maps_to_boxes(m[None], taus), 1) == 1
-    # cv2.findContours is restored afterwards.
+    # Both tracers are restored afterwards.
     assert cv2.findContours.__module__ != 'benchmark_boxes'
+    assert mask_tracing.trace_outer.__module__ != 'benchmark_boxes'
+    # Traced by OpenCV, the count is the same.
+    monkeypatch.setattr(mask_tracing, 'trace_outer', None)
+    assert benchmark_boxes.traces_per_map(
+        lambda: maps_to_boxes(m[None], taus), 1) == 1
 
 
 def test_speed_cells_compare_each_thread_count_with_its_own_reference():

@@ -11,7 +11,9 @@ the fused WSSS map, see :func:`model_maps`; ``--save-maps`` keeps the
 logits) or saved as ``np.ndarray[N, H, W]`` in a ``.npy`` file
 (``--maps``). Every
 output of ``maps_to_boxes`` is checked to equal the reference's before it is
-timed; all rows of the table come from one run.
+timed; all rows of the table come from one run. Ours traces outer contours
+with the compiled tracer where it is built; ``--opencv-tracer`` times it
+with ``cv2.findContours`` instead.
 
 Example:
     python tools/benchmark_boxes.py --num-maps 32 --size 448 --threads 2 \
@@ -35,6 +37,7 @@ from mmengine.registry import init_default_scope
 from mmc2am.apis.dataset_items import build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
+from mmc2am.functional import mask_tracing
 from mmc2am.functional.boxes import (maps_to_box_sets, maps_to_boxes,
                                      reference_boxes)
 from mmc2am.utils.io import atomic_output
@@ -73,6 +76,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--repeat', type=int, default=3, help='best of this many runs')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--opencv-tracer',
+        action='store_true',
+        help='trace with cv2.findContours even where the compiled '
+        'outer-contour tracer is built (to see what each part gives)')
     return parser.parse_args(argv)
 
 
@@ -271,24 +279,36 @@ def speed_cells(times: np.ndarray, mode: int, num_maps: int) -> List[str]:
 
 
 def traces_per_map(fn: Callable[[], object], num_maps: int) -> float:
-    """Mean number of ``cv2.findContours`` calls per map while ``fn`` runs
-    (masks traced; the reference loop traces one per threshold)."""
-    find_contours, calls = cv2.findContours, [0]
+    """Mean number of masks traced per map while ``fn`` runs: calls of
+    ``cv2.findContours`` and of the compiled outer-contour tracer (the
+    reference loop traces one mask per threshold)."""
+    find_contours, compiled, calls = (cv2.findContours,
+                                      mask_tracing.trace_outer, [0])
 
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return find_contours(*args, **kwargs)
+    def counted(trace: Callable) -> Callable:
+        def call(*args, **kwargs):
+            calls[0] += 1
+            return trace(*args, **kwargs)
 
-    cv2.findContours = counted
+        return call
+
+    cv2.findContours = counted(find_contours)
+    if compiled is not None:
+        mask_tracing.trace_outer = counted(compiled)
     try:
         fn()
     finally:
         cv2.findContours = find_contours
+        mask_tracing.trace_outer = compiled
     return calls[0] / max(num_maps, 1)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.opencv_tracer:
+        mask_tracing.trace_outer = None
+    tracer = ('the compiled tracer' if mask_tracing.trace_outer is not None
+              else 'cv2.findContours')
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
     thresholds = np.arange(0, 1, args.step)
@@ -337,7 +357,8 @@ def main(argv=None) -> None:
           'Each ratio is against the reference loop on as many threads '
           '(the maps shared among them). '
           '"traced / map": masks ours traces per map (the reference: one '
-          'per threshold and contour mode).')
+          'per threshold and contour mode); ours traces outer contours '
+          f'with {tracer}.')
     widths = [
         max(len(r[i]) for r in rows + [header]) for i in range(len(header))
     ]

@@ -357,7 +357,7 @@ def _largest_box(tracer: MaskTracer, index: int, width: int,
                  height: int) -> List[int]:
     """Reference box of the largest contour of mask ``index`` (map
     pixels)."""
-    x, y, w, h = cv2.boundingRect(tracer(index)[tracer.largest(index)])
+    x, y, w, h = tracer.rect(index, tracer.largest(index))
     return _rect_to_box(x, y, w, h, width, height)
 
 
