@@ -4,18 +4,18 @@
  * (the same points, in the same order), with each contour's area and
  * bounding rectangle.
  *
- * The mask is `m8 > cut` inside a window of a uint8 map. Border following
- * is Suzuki and Abe's (1985), on a state image with a one-pixel background
- * frame. Only whether a border is an outer border of an outermost
+ * The mask is `m8 > cut` inside a window of a uint8 map, held as one bit
+ * per pixel with a background frame. Border following is Suzuki and Abe's
+ * (1985). Only whether a border is an outer border of an outermost
  * component matters here, so instead of border numbers each visited pixel
- * keeps the class of the border that marked it: "outermost" (the frame
- * counts as one) or "inner" (a hole's border, or any border inside one).
- * A new outer border is outermost when the last border the raster scan
- * crossed is; a hole's border never is.
+ * keeps, in a byte image of marks, the class of the border that marked it:
+ * "outermost" (the frame counts as one) or "inner" (a hole's border, or
+ * any border inside one). A new outer border is outermost when the last
+ * border the raster scan crossed is; a hole's border never is.
  *
- * Each step of a border finds the next pixel from a table indexed by the
- * 8-bit code of the current pixel's foreground neighbours and the
- * direction it came from.
+ * Each step of a border reads the current pixel's 3x3 neighbourhood from
+ * the bits and finds the next pixel in a table indexed by that code and
+ * the direction the border came from.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -28,16 +28,15 @@
 #include <emmintrin.h>
 #endif
 
-/* Pixel states. Seen states: the class of the marking border, and
- * whether the pixel's east neighbour was found to be background while
- * following it ("east0", Suzuki and Abe's negative mark). */
+/* Marks of visited pixels: the class of the marking border, and whether
+ * the pixel's east neighbour was found to be background while following
+ * it ("east0", Suzuki and Abe's negative mark). 0: not visited. */
 enum {
-    BACKGROUND = 0,
-    FOREGROUND = 1,
-    OUTERMOST = 2,
-    OUTERMOST_EAST0 = 3,
-    INNER = 4,
-    INNER_EAST0 = 5,
+    UNMARKED = 0,
+    OUTERMOST = 1,
+    OUTERMOST_EAST0 = 2,
+    INNER = 3,
+    INNER_EAST0 = 4,
 };
 
 /* Directions d: 0 E, 1 NE, 2 N, 3 NW, 4 W, 5 SW, 6 S, 7 SE (y grows
@@ -45,46 +44,74 @@ enum {
 static const int DX[8] = {1, 1, 0, -1, -1, -1, 0, 1};
 static const int DY[8] = {0, -1, -1, -1, 0, 1, 1, 1};
 
+/* A neighbourhood code has 9 bits: the row above (x - 1, x, x + 1) in
+ * bits 0-2, the pixel's own row in bits 3-5 and the row below in 6-8.
+ * NEIGHBOUR_BIT[d]: the bit of the neighbour in direction d. */
+static const int NEIGHBOUR_BIT[8] = {5, 2, 1, 0, 3, 6, 7, 8};
+
 /* NEXT[code][d]: searching counterclockwise from direction d + 1 for a
- * neighbour set in `code` (bit k: the neighbour in direction k), the
- * direction found (low 3 bits; d itself when no other is set) and, in bit
- * 3, whether the east neighbour was examined (and so background) first. */
-static uint8_t NEXT[256][8];
+ * foreground neighbour, the direction e found (d itself when there is no
+ * other) in bits 0-2; in bit 3 whether the east neighbour was examined
+ * (and so background) first; DX[e] + 1 in bits 4-5 and DY[e] + 1 in bits
+ * 6-7. */
+static uint8_t NEXT[512][8];
 
 static void build_next_table(void) {
-    for (int code = 0; code < 256; code++) {
+    for (int code = 0; code < 512; code++) {
         for (int d = 0; d < 8; d++) {
             int found = d, east0 = 0;
             for (int k = 1; k <= 8; k++) {
                 int e = (d + k) & 7;
-                if (code >> e & 1) {
+                if (code >> NEIGHBOUR_BIT[e] & 1) {
                     found = e;
                     break;
                 }
                 if (e == 0) east0 = 1;
             }
-            NEXT[code][d] = (uint8_t)(found | east0 << 3);
+            NEXT[code][d] = (uint8_t)(found | east0 << 3 |
+                                      (DX[found] + 1) << 4 |
+                                      (DY[found] + 1) << 6);
         }
     }
 }
 
-/* Growing array of (x, y) int32 pairs. */
+/* The mask as bits: bit 8 + x of row 1 + y (little-endian bytes, `stride`
+ * bytes per row) is window pixel (x, y). Rows 0 and h + 1 and the bits
+ * around each row's pixels are background, the frame. In frame
+ * coordinates (fx, fy) = (x + 1, y + 1), pixel (fx, fy) is bit fx + 7 of
+ * row fy. */
+typedef struct {
+    uint8_t *bytes;
+    Py_ssize_t stride;
+    int words; /* 64-bit words per row */
+} Bits;
+
+/* The 9-bit neighbourhood code of frame pixel (x, y). */
+static inline unsigned neighbourhood(const Bits *bits, int x, int y) {
+    const uint8_t *p = bits->bytes + (size_t)(y - 1) * bits->stride +
+                       ((x + 6) >> 3);
+    const int shift = (x + 6) & 7;
+    const Py_ssize_t s = bits->stride;
+    unsigned up = (unsigned)p[0] | (unsigned)p[1] << 8;
+    unsigned own = (unsigned)p[s] | (unsigned)p[s + 1] << 8;
+    unsigned down = (unsigned)p[2 * s] | (unsigned)p[2 * s + 1] << 8;
+    return (up >> shift & 7) | (own >> shift & 7) << 3 |
+           (down >> shift & 7) << 6;
+}
+
+/* Growing array of (x, y) int32 pairs, with room for one more always. */
 typedef struct {
     int32_t *xy;
     Py_ssize_t count, capacity;
 } Points;
 
-static int points_push(Points *p, int x, int y) {
-    if (p->count == p->capacity) {
-        Py_ssize_t capacity = p->capacity ? 2 * p->capacity : 1024;
-        int32_t *xy = realloc(p->xy, (size_t)capacity * 2 * sizeof(int32_t));
-        if (!xy) return -1;
-        p->xy = xy;
-        p->capacity = capacity;
-    }
-    p->xy[2 * p->count] = x;
-    p->xy[2 * p->count + 1] = y;
-    p->count++;
+static int points_reserve(Points *p) {
+    if (p->count + 1 < p->capacity) return 0;
+    Py_ssize_t capacity = p->capacity ? 2 * p->capacity : 1024;
+    int32_t *xy = realloc(p->xy, (size_t)capacity * 2 * sizeof(int32_t));
+    if (!xy) return -1;
+    p->xy = xy;
+    p->capacity = capacity;
     return 0;
 }
 
@@ -112,64 +139,61 @@ static int spans_push(Spans *s, Py_ssize_t first, Py_ssize_t count) {
     return 0;
 }
 
-/* Code of the foreground neighbours of the pixel at `s` (row stride W). */
-static inline unsigned neighbour_code(const uint8_t *s, Py_ssize_t W) {
-    return (unsigned)(s[1] != 0) | (unsigned)(s[1 - W] != 0) << 1 |
-           (unsigned)(s[-W] != 0) << 2 | (unsigned)(s[-1 - W] != 0) << 3 |
-           (unsigned)(s[-1] != 0) << 4 | (unsigned)(s[W - 1] != 0) << 5 |
-           (unsigned)(s[W] != 0) << 6 | (unsigned)(s[W + 1] != 0) << 7;
-}
-
 /*
- * Follows the border that starts at state pixel `start` ((x, y) in state
- * coordinates), whose first search begins clockwise from direction
- * `from` (4 for an outer border, 0 for a hole's), marking its pixels with
- * `seen` / `seen_east0`. When `points` is given, appends the chain's
- * direction changes (map pixels: state minus (1, 1) plus `origin`).
- * Returns -1 when out of memory.
+ * Follows the border that starts at frame pixel (x, y), whose first search
+ * begins clockwise from direction `from` (4 for an outer border, 0 for a
+ * hole's), marking its pixels in `marks` (row stride W) with `seen` /
+ * `seen_east0`. When `points` is given, appends the chain's direction
+ * changes, shifted by (ox, oy) into map pixels. Returns -1 when out of
+ * memory.
  */
-static inline int follow(uint8_t *state, Py_ssize_t W, Py_ssize_t start,
+static inline int follow(const Bits *bits, uint8_t *marks, Py_ssize_t W,
                          int x, int y, int from, uint8_t seen,
                          uint8_t seen_east0, Points *points, int ox,
                          int oy) {
-    const Py_ssize_t offset[8] = {1, 1 - W, -W, -1 - W,
-                                  -1, W - 1, W, W + 1};
-    if (points && points_push(points, x + ox, y + oy)) return -1;
+    if (points) {
+        if (points_reserve(points)) return -1;
+        points->xy[2 * points->count] = x + ox;
+        points->xy[2 * points->count + 1] = y + oy;
+        points->count++;
+    }
     /* Clockwise from `from` for the first foreground neighbour. */
+    const unsigned around = neighbourhood(bits, x, y);
     int first = -1;
     for (int k = 0; k < 8; k++) {
         int d = (from - k) & 7;
-        if (state[start + offset[d]]) {
+        if (around >> NEIGHBOUR_BIT[d] & 1) {
             first = d;
             break;
         }
     }
     if (first < 0) { /* a lone pixel */
-        state[start] = seen_east0;
+        marks[(Py_ssize_t)y * W + x] = seen_east0;
         return 0;
     }
-    const Py_ssize_t second = start + offset[first];
-    Py_ssize_t here = start;
-    int came = first; /* direction from `here` to the previous pixel */
+    const int x0 = x, y0 = y;
+    const int x1 = x + DX[first], y1 = y + DY[first];
+    int came = first; /* direction from (x, y) to the previous pixel */
     int last = -1;    /* direction of the previous move */
     for (;;) {
-        uint8_t next = NEXT[neighbour_code(state + here, W)][came];
-        int d = next & 7;
-        if (next & 8)
-            state[here] = seen_east0;
-        else if (state[here] == FOREGROUND)
-            state[here] = seen;
+        const unsigned next = NEXT[neighbourhood(bits, x, y)][came];
+        const int d = next & 7;
+        uint8_t *mark = marks + (Py_ssize_t)y * W + x;
+        *mark = (next & 8) ? seen_east0 : (*mark ? *mark : seen);
         if (points) {
-            if (d != last && last >= 0 && points_push(points, x + ox, y + oy))
-                return -1;
+            /* Written always, kept where the direction changes. */
+            if (points_reserve(points)) return -1;
+            points->xy[2 * points->count] = x + ox;
+            points->xy[2 * points->count + 1] = y + oy;
+            points->count += d != last && last >= 0;
             last = d;
         }
-        Py_ssize_t there = here + offset[d];
-        if (there == start && here == second) return 0;
-        x += DX[d];
-        y += DY[d];
+        const int nx = x + (int)(next >> 4 & 3) - 1;
+        const int ny = y + (int)(next >> 6) - 1;
+        if (nx == x0 && ny == y0 && x == x1 && y == y1) return 0;
+        x = nx;
+        y = ny;
         came = (d + 4) & 7;
-        here = there;
     }
 }
 
@@ -186,79 +210,73 @@ static inline int lowest_bit(uint64_t v) {
 #endif
 }
 
-/* First set bit at or after x in a row of nw words, -1 if none. */
-static inline int next_set(const uint64_t *word, int x, int nw) {
-    int k = x >> 6;
-    if (k >= nw) return -1;
-    uint64_t v = word[k] & (~0ULL << (x & 63));
+static inline uint64_t load_word(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* First set bit at or after i in a row of `words` words, -1 if none. */
+static inline int next_set(const uint8_t *row, int i, int words) {
+    int k = i >> 6;
+    if (k >= words) return -1;
+    uint64_t v = load_word(row + 8 * k) & (~0ULL << (i & 63));
     while (!v) {
-        if (++k == nw) return -1;
-        v = word[k];
+        if (++k == words) return -1;
+        v = load_word(row + 8 * k);
     }
     return (k << 6) + lowest_bit(v);
 }
 
-/* First clear bit at or after x (the row's last word ends clear). */
-static inline int next_clear(const uint64_t *word, int x) {
-    int k = x >> 6;
-    uint64_t v = ~word[k] & (~0ULL << (x & 63));
-    while (!v) v = ~word[++k];
+/* First clear bit at or after i (each row ends with clear bits). */
+static inline int next_clear(const uint8_t *row, int i) {
+    int k = i >> 6;
+    uint64_t v = ~load_word(row + 8 * k) & (~0ULL << (i & 63));
+    while (!v) v = ~load_word(row + 8 * ++k);
     return (k << 6) + lowest_bit(v);
 }
 
-/*
- * Binarises the window: state (framed, row stride w + 2) gets m8 > cut as
- * 0 / 1, and bits (nw words per window row) one bit per pixel, set for
- * the foreground.
- */
+/* Sets the bits of window [top, top + h) x [left, left + w) of m8 above
+ * `cut`; the other bits must be clear. */
 static void binarise(const uint8_t *m8, Py_ssize_t stride, int top, int h,
-                     int left, int w, uint8_t cut, uint8_t *state,
-                     uint64_t *bits, int nw) {
-    const Py_ssize_t W = w + 2;
-    memset(state, 0, (size_t)W);
-    memset(state + (size_t)(h + 1) * W, 0, (size_t)W);
+                     int left, int w, uint8_t cut, Bits *bits) {
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m8 + (size_t)(top + y) * stride + left;
-        uint8_t *row = state + (size_t)(y + 1) * W + 1;
-        uint64_t *word = bits + (size_t)y * nw;
-        memset(word, 0, (size_t)nw * sizeof(uint64_t));
-        row[-1] = 0;
-        row[w] = 0;
+        uint8_t *row = bits->bytes + (size_t)(y + 1) * bits->stride;
         int x = 0;
-#if defined(__SSE2__)
-        /* Unsigned src > cut as a signed comparison of both flipped. */
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* Unsigned src > cut as a signed comparison of both flipped; 64
+         * pixels make the eight bytes from bit 8 + x on. */
         const __m128i flip = _mm_set1_epi8((char)0x80);
         const __m128i limit = _mm_set1_epi8((char)(cut ^ 0x80));
-        const __m128i one = _mm_set1_epi8(1);
-        uint64_t pending = 0; /* the current word, kept in a register */
+#define ABOVE(k)                                                          \
+    ((uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpgt_epi8(                \
+         _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + x + (k))), \
+                       flip),                                             \
+         limit))                                                          \
+     << (k))
+        for (; x + 64 <= w; x += 64) {
+            uint64_t above = ABOVE(0) | ABOVE(16) | ABOVE(32) | ABOVE(48);
+            memcpy(row + 1 + x / 8, &above, sizeof above);
+        }
         for (; x + 16 <= w; x += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(src + x));
-            __m128i above = _mm_cmpgt_epi8(_mm_xor_si128(v, flip), limit);
-            _mm_storeu_si128((__m128i *)(row + x), _mm_and_si128(above, one));
-            pending |= (uint64_t)(uint32_t)_mm_movemask_epi8(above)
-                       << (x & 63);
-            if ((x & 63) == 48) {
-                word[x >> 6] = pending;
-                pending = 0;
-            }
+            uint16_t above = (uint16_t)ABOVE(0);
+            memcpy(row + 1 + x / 8, &above, sizeof above);
         }
-        if (x & 63) word[x >> 6] = pending;
+#undef ABOVE
 #endif
-        for (; x < w; x++) {
-            uint8_t v = src[x] > cut;
-            row[x] = v;
-            word[x >> 6] |= (uint64_t)v << (x & 63);
-        }
+        for (; x < w; x++)
+            if (src[x] > cut) row[1 + x / 8] |= (uint8_t)(1u << (x & 7));
     }
-}
-
-static int is_outermost(uint8_t state) {
-    return state == OUTERMOST || state == OUTERMOST_EAST0;
 }
 
 /*
  * Traces the window [top, bottom) x [left, right) of the uint8 map m8
- * (row stride `stride`) at `cut`; state holds (h + 2) * (w + 2) bytes.
+ * (row stride `stride`) at `cut`; marks holds (h + 2) * (w + 2) bytes.
  * Fills points and spans (discovery order). Returns -1 when out of
  * memory.
  *
@@ -268,47 +286,55 @@ static int is_outermost(uint8_t state) {
  * run is the one that marked the previous run's last pixel.
  */
 static int trace(const uint8_t *m8, Py_ssize_t stride, int top, int bottom,
-                 int left, int right, int cut, uint8_t *state,
+                 int left, int right, int cut, uint8_t *marks,
                  Points *points, Spans *spans) {
     const int h = bottom - top, w = right - left;
     const Py_ssize_t W = w + 2;
-    const int nw = w / 64 + 1; /* the last word always ends clear */
-    uint64_t *bits = malloc((size_t)h * nw * sizeof(uint64_t));
-    if (!bits) return -1;
-    binarise(m8, stride, top, h, left, w, (uint8_t)cut, state, bits, nw);
+    Bits bits;
+    /* Bits 0 .. w + 16 of a row, so that a row ends with clear bits and
+     * a neighbourhood read of two bytes stays inside it. */
+    bits.words = (w + 16) / 64 + 1;
+    bits.stride = 8 * (Py_ssize_t)bits.words;
+    bits.bytes = calloc((size_t)(h + 2) * bits.stride, 1);
+    if (!bits.bytes) return -1;
+    binarise(m8, stride, top, h, left, w, (uint8_t)cut, &bits);
+    memset(marks, 0, (size_t)(h + 2) * W);
     const int ox = left - 1, oy = top - 1;
-    for (int y = 0; y < h; y++) {
-        uint8_t *row = state + (size_t)(y + 1) * W + 1;
-        const uint64_t *word = bits + (size_t)y * nw;
+    for (int y = 1; y <= h; y++) {
+        const uint8_t *row = bits.bytes + (size_t)y * bits.stride;
+        uint8_t *row_marks = marks + (size_t)y * W;
         int crossed_outermost = 1; /* the frame */
-        int a = next_set(word, 0, nw);
+        /* Bit i of the row is frame pixel i - 7. */
+        int a = next_set(row, 8, bits.words);
         while (a >= 0) {
-            const int b = next_clear(word, a + 1) - 1;
-            const Py_ssize_t at = (Py_ssize_t)(y + 1) * W + 1;
-            int outer = row[a] == FOREGROUND;
+            const int b = next_clear(row, a + 1) - 1;
+            const int xa = a - 7, xb = b - 7;
+            const int outer = row_marks[xa] == UNMARKED;
             if (outer && crossed_outermost) {
                 Py_ssize_t first = points->count;
-                if (follow(state, W, at + a, a + 1, y + 1, 4, OUTERMOST,
+                if (follow(&bits, marks, W, xa, y, 4, OUTERMOST,
                            OUTERMOST_EAST0, points, ox, oy) ||
                     spans_push(spans, first, points->count - first)) {
-                    free(bits);
+                    free(bits.bytes);
                     return -1;
                 }
             } else if (outer) {
-                follow(state, W, at + a, a + 1, y + 1, 4, INNER,
-                       INNER_EAST0, NULL, 0, 0);
+                follow(&bits, marks, W, xa, y, 4, INNER, INNER_EAST0, NULL,
+                       0, 0);
             }
-            /* A pixel starts one border at most. */
-            uint8_t last = row[b];
+            /* A pixel starts one border at most; a hole's starts at a
+             * pixel not marked east0. */
+            const uint8_t end = row_marks[xb];
             if (!(outer && a == b) &&
-                (last == FOREGROUND || last == OUTERMOST || last == INNER))
-                follow(state, W, at + b, b + 1, y + 1, 0, INNER,
-                       INNER_EAST0, NULL, 0, 0);
-            crossed_outermost = is_outermost(row[b]);
-            a = next_set(word, b + 1, nw);
+                (end == UNMARKED || end == OUTERMOST || end == INNER))
+                follow(&bits, marks, W, xb, y, 0, INNER, INNER_EAST0, NULL,
+                       0, 0);
+            crossed_outermost = row_marks[xb] == OUTERMOST ||
+                                row_marks[xb] == OUTERMOST_EAST0;
+            a = next_set(row, b + 1, bits.words);
         }
     }
-    free(bits);
+    free(bits.bytes);
     return 0;
 }
 
