@@ -43,8 +43,15 @@ faster:
 - the areas (shoelace formula on integer points, the very sums
   ``cv2.contourArea`` forms, so exact) and bounding rectangles of many
   contours are computed in one vectorised pass;
-- ``num_threads`` shares the maps among threads (OpenCV and numpy release
-  the GIL for most of the work).
+- in largest-contour mode the outer contours are traced by a compiled
+  tracer (:mod:`mmc2am.functional._outer_contours`, built by setup.py
+  where a C compiler is found): the same contours as
+  ``cv2.findContours(RETR_EXTERNAL, CHAIN_APPROX_SIMPLE)``, point for point
+  and in its order, with their areas and rectangles, in about half the
+  time. Without it OpenCV traces them;
+- ``num_threads`` shares the maps among threads (the tracers, OpenCV and
+  numpy release the GIL for part of the work; the rules' Python holds
+  it).
 
 In multi-contour mode every distinct mask is still traced: its boxes are
 those of all its contours. ``tools/benchmark_boxes.py`` measures the gain.
@@ -464,8 +471,8 @@ def maps_to_boxes(maps: MapsType,
             map's maximum, e.g. ``np.arange(0, 1, 0.01)``.
         multi_contour (bool): Return the box of every contour instead of the
             largest one. Defaults to False.
-        num_threads (int): Threads sharing the maps (OpenCV releases the
-            GIL while it traces contours). Defaults to 1: the caller's
+        num_threads (int): Threads sharing the maps (contour tracing
+            releases the GIL). Defaults to 1: the caller's
             thread only.
 
     Returns:
