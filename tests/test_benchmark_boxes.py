@@ -9,6 +9,7 @@ from conftest import tiny_c2am_cfg, write_model_files
 from mmengine.config import Config
 
 from mmc2am.apis.multiscale import multiscale_map
+from mmc2am.functional import mask_tracing
 from mmc2am.datasets.synthetic import generate_scene
 
 SCENE_SIZE = 48
@@ -74,17 +75,23 @@ def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
     # Title, header, rule, then 3 modes for each of 5 map families (2
     # synthetic, 3 forms of the model's).
     assert len(rows) == 3 + 15
+    assert rows[0].endswith('ours traces outer contours with the compiled '
+                            'tracer.')
     for kind in ('logits', 'sigmoid', 'fused'):
         assert sum(r.startswith(f'c2am.pth: {kind}') for r in rows) == 3
     maps = np.load(saved)
     assert maps.shape == (2, 32, 32)
-    # The saved maps are timed again through --maps, under their file name.
+    # The saved maps are timed again through --maps, under their file name,
+    # traced by OpenCV; the compiled tracer is back afterwards.
+    compiled = mask_tracing.trace_outer
     benchmark_boxes.main([
         '--num-maps', '1', '--size', '16', '--repeat', '1', '--maps',
-        str(saved)
+        str(saved), '--opencv-tracer'
     ])
-    assert sum('maps.npy (32x32)' in r
-               for r in capsys.readouterr().out.splitlines()) == 3
+    rows = capsys.readouterr().out.splitlines()
+    assert sum('maps.npy (32x32)' in r for r in rows) == 3
+    assert rows[0].endswith('with cv2.findContours.')
+    assert mask_tracing.trace_outer is compiled
 
 
 def test_bad_inputs_name_the_file(tmp_path, model_files):
@@ -115,7 +122,6 @@ def test_bad_inputs_name_the_file(tmp_path, model_files):
 
 
 def test_traces_per_map_counts_contour_calls(monkeypatch):
-    from mmc2am.functional import mask_tracing
     from mmc2am.functional.boxes import maps_to_boxes, reference_boxes
     yy, xx = np.mgrid[0:40, 0:50]
     # One smooth peak: every mask has one component, one trace settles it.

@@ -303,10 +303,8 @@ def traces_per_map(fn: Callable[[], object], num_maps: int) -> float:
     return calls[0] / max(num_maps, 1)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    if args.opencv_tracer:
-        mask_tracing.trace_outer = None
+def print_table(args: argparse.Namespace) -> None:
+    """Time every map family and print the table."""
     tracer = ('the compiled tracer' if mask_tracing.trace_outer is not None
               else 'cv2.findContours')
     cv2.setNumThreads(1)
@@ -364,6 +362,18 @@ def main(argv=None) -> None:
     ]
     for row in [header, ['-' * w for w in widths]] + rows:
         print(' | '.join(c.ljust(w) for c, w in zip(row, widths)))
+
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    compiled = mask_tracing.trace_outer
+    if args.opencv_tracer:
+        mask_tracing.trace_outer = None
+    try:
+        print_table(args)
+    finally:
+        mask_tracing.trace_outer = compiled
 
 
 if __name__ == '__main__':
