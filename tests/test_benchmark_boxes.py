@@ -74,11 +74,16 @@ def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
     rows = capsys.readouterr().out.splitlines()
     # Title, header, rule, then 3 modes for each of 5 map families (2
     # synthetic, 3 forms of the model's).
-    assert len(rows) == 3 + 15
+    # Then a blank line, a title, header and rule, and one row per family
+    # for the whole-mask trace times.
+    assert len(rows) == 3 + 15 + 4 + 5
     assert rows[0].endswith('ours traces outer contours with the compiled '
                             'tracer.')
+    assert rows[19].startswith('microseconds per trace')
+    assert rows[20].split(' | ')[1:] == ['compiled tracer', 'OpenCV']
     for kind in ('logits', 'sigmoid', 'fused'):
-        assert sum(r.startswith(f'c2am.pth: {kind}') for r in rows) == 3
+        # 3 modes, and the whole-mask trace times.
+        assert sum(r.startswith(f'c2am.pth: {kind}') for r in rows) == 4
     maps = np.load(saved)
     assert maps.shape == (2, 32, 32)
     # The saved maps are timed again through --maps, under their file name,
@@ -91,6 +96,7 @@ def test_main_prints_model_rows_and_saves_maps(model_files, tmp_path,
     rows = capsys.readouterr().out.splitlines()
     assert sum('maps.npy (32x32)' in r for r in rows) == 3
     assert rows[0].endswith('with cv2.findContours.')
+    assert not any(r.startswith('microseconds') for r in rows)
     assert mask_tracing.trace_outer is compiled
 
 
@@ -138,6 +144,28 @@ def test_traces_per_map_counts_contour_calls(monkeypatch):
     monkeypatch.setattr(mask_tracing, 'trace_outer', None)
     assert benchmark_boxes.traces_per_map(
         lambda: maps_to_boxes(m[None], taus), 1) == 1
+
+
+def test_whole_mask_trace_times_trace_every_cut_of_every_map(monkeypatch):
+    from mmc2am.functional import mask_tracing as tracing
+    calls = {True: 0, False: 0}
+    compiled, find_contours = tracing.trace_outer, cv2.findContours
+
+    def count(flag, fn):
+        def call(*args, **kwargs):
+            calls[flag] += 1
+            return fn(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(tracing, 'trace_outer', count(True, compiled))
+    monkeypatch.setattr(cv2, 'findContours', count(False, find_contours))
+    rng = np.random.default_rng(0)
+    times = benchmark_boxes.whole_mask_trace_times(rng.random((3, 20, 30)),
+                                                   repeat=2)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    # 3 maps x 25 cuts x 2 rounds, each tracer.
+    assert calls == {True: 150, False: 150}
 
 
 def test_speed_cells_compare_each_thread_count_with_its_own_reference():

@@ -39,7 +39,8 @@ from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.functional import mask_tracing
 from mmc2am.functional.boxes import (maps_to_box_sets, maps_to_boxes,
-                                     reference_boxes)
+                                     normalize_map, reference_boxes)
+from mmc2am.functional.mask_tracing import MaskTracer
 from mmc2am.utils.io import atomic_output
 
 
@@ -303,6 +304,32 @@ def traces_per_map(fn: Callable[[], object], num_maps: int) -> float:
     return calls[0] / max(num_maps, 1)
 
 
+# The cuts of whole_mask_trace_times.
+CUTS = range(0, 250, 10)
+
+
+def whole_mask_trace_times(maps: Sequence[np.ndarray],
+                           repeat: int) -> List[float]:
+    """Seconds per trace of a whole map's mask through :class:`MaskTracer`
+    (cuts 0, 10, ..., 240 of each map scaled to uint8): with the compiled
+    tracer, then with OpenCV; best of ``repeat``."""
+    m8s = [(normalize_map(m) * 255).astype(np.uint8) for m in maps]
+
+    def trace_all(compiled: bool) -> Callable[[], object]:
+        def run() -> None:
+            for m8 in m8s:
+                height, width = m8.shape
+                crops = [(cut, 0, height, 0, width) for cut in CUTS]
+                tracer = MaskTracer(m8, crops, compiled=compiled)
+                for i in range(len(crops)):
+                    tracer(i)
+
+        return run
+
+    times = best_times([trace_all(True), trace_all(False)], repeat)
+    return [t / (len(m8s) * len(CUTS)) for t in times]
+
+
 def print_table(args: argparse.Namespace) -> None:
     """Time every map family and print the table."""
     tracer = ('the compiled tracer' if mask_tracing.trace_outer is not None
@@ -357,10 +384,27 @@ def print_table(args: argparse.Namespace) -> None:
           '"traced / map": masks ours traces per map (the reference: one '
           'per threshold and contour mode); ours traces outer contours '
           f'with {tracer}.')
-    widths = [
-        max(len(r[i]) for r in rows + [header]) for i in range(len(header))
-    ]
-    for row in [header, ['-' * w for w in widths]] + rows:
+    print_rows([header] + rows)
+    if mask_tracing.trace_outer is None:
+        return
+    print('\nmicroseconds per trace of a whole map\'s mask through '
+          'MaskTracer (cuts 0, 10, ..., 240 of each map scaled to uint8), '
+          f'best of {args.repeat}:')
+    rows = []
+    for name, maps in families:
+        compiled, opencv = whole_mask_trace_times(maps, args.repeat)
+        rows.append([
+            name, f'{compiled * 1e6:.1f} (x{opencv / compiled:.2f})',
+            f'{opencv * 1e6:.1f}'
+        ])
+    print_rows([['maps', 'compiled tracer', 'OpenCV']] + rows)
+
+
+def print_rows(rows: List[List[str]]) -> None:
+    """Print a header row, a rule and the other rows as aligned columns."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    rule = ['-' * w for w in widths]
+    for row in rows[:1] + [rule] + rows[1:]:
         print(' | '.join(c.ljust(w) for c, w in zip(row, widths)))
 
 
