@@ -9,8 +9,8 @@ from conftest import tiny_c2am_cfg, write_model_files
 from mmengine.config import Config
 
 from mmc2am.apis.multiscale import multiscale_map
-from mmc2am.functional import mask_tracing
 from mmc2am.datasets.synthetic import generate_scene
+from mmc2am.functional import mask_tracing
 
 SCENE_SIZE = 48
 
@@ -147,9 +147,8 @@ def test_traces_per_map_counts_contour_calls(monkeypatch):
 
 
 def test_whole_mask_trace_times_trace_every_cut_of_every_map(monkeypatch):
-    from mmc2am.functional import mask_tracing as tracing
     calls = {True: 0, False: 0}
-    compiled, find_contours = tracing.trace_outer, cv2.findContours
+    compiled, find_contours = mask_tracing.trace_outer, cv2.findContours
 
     def count(flag, fn):
         def call(*args, **kwargs):
@@ -158,7 +157,7 @@ def test_whole_mask_trace_times_trace_every_cut_of_every_map(monkeypatch):
 
         return call
 
-    monkeypatch.setattr(tracing, 'trace_outer', count(True, compiled))
+    monkeypatch.setattr(mask_tracing, 'trace_outer', count(True, compiled))
     monkeypatch.setattr(cv2, 'findContours', count(False, find_contours))
     rng = np.random.default_rng(0)
     times = benchmark_boxes.whole_mask_trace_times(rng.random((3, 20, 30)),

@@ -38,8 +38,8 @@ from mmc2am.apis.dataset_items import build_load_only_dataset
 from mmc2am.apis.inference import init_c2am
 from mmc2am.apis.multiscale import multiscale_map
 from mmc2am.functional import mask_tracing
-from mmc2am.functional.boxes import (maps_to_box_sets, maps_to_boxes,
-                                     normalize_map, reference_boxes)
+from mmc2am.functional.boxes import (_scaled_uint8, maps_to_box_sets,
+                                     maps_to_boxes, reference_boxes)
 from mmc2am.functional.mask_tracing import MaskTracer
 from mmc2am.utils.io import atomic_output
 
@@ -313,7 +313,7 @@ def whole_mask_trace_times(maps: Sequence[np.ndarray],
     """Seconds per trace of a whole map's mask through :class:`MaskTracer`
     (cuts 0, 10, ..., 240 of each map scaled to uint8): with the compiled
     tracer, then with OpenCV; best of ``repeat``."""
-    m8s = [(normalize_map(m) * 255).astype(np.uint8) for m in maps]
+    m8s = [_scaled_uint8(m)[1] for m in maps]  # as the sweep scales them
 
     def trace_all(compiled: bool) -> Callable[[], object]:
         def run() -> None:
